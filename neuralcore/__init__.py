@@ -1,0 +1,33 @@
+"""neuralcore: logistic regression and two-layer neural networks, written once
+against the Python Array API, trained on NumPy (CPU), CuPy (CUDA GPU) or any
+other conforming backend."""
+
+from . import activations, datasets, device, init, logistic, losses, optim, train, two_layer
+from .device import available_backends, to_backend, to_numpy
+from .estimators import LogisticRegression, TwoLayerNet
+from .exceptions import DivergenceError, NotFittedError
+from .gradcheck import GradcheckResult, gradcheck, gradcheck_estimator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivergenceError",
+    "GradcheckResult",
+    "LogisticRegression",
+    "NotFittedError",
+    "TwoLayerNet",
+    "activations",
+    "available_backends",
+    "datasets",
+    "device",
+    "gradcheck",
+    "gradcheck_estimator",
+    "init",
+    "logistic",
+    "losses",
+    "optim",
+    "to_backend",
+    "to_numpy",
+    "train",
+    "two_layer",
+]

@@ -1,0 +1,127 @@
+"""Activations and their derivatives, as name -> function tables.
+
+Each derivative is written from the activation's *output* ``a`` (as the course
+and scikit-learn do: ``sigmoid'(z) = a * (1 - a)``), so the backward pass needs
+only what the forward pass cached.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_GRADS",
+    "LEAKY_RELU_SLOPE",
+    "sigmoid",
+    "sigmoid_grad",
+    "tanh",
+    "tanh_grad",
+    "relu",
+    "relu_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+]
+
+#: Slope of ``leaky_relu`` for negative inputs.
+LEAKY_RELU_SLOPE = 0.01
+
+
+def sigmoid(z, /, *, xp=None):
+    """Logistic function ``1 / (1 + exp(-z))`` without overflow.
+
+    ``exp`` only ever sees ``-|z|``, so no input overflows, and both tails keep
+    full relative precision (``sigmoid(-800)`` is a tiny positive number, not
+    a warning).
+
+    Parameters
+    ----------
+    z : array of any shape, real floating dtype
+
+    Returns
+    -------
+    array of the same shape, dtype and device, values in [0, 1]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sigmoid(np.asarray([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    xp = array_namespace(z) if xp is None else xp
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_grad(a, /, *, xp=None):
+    """Derivative of the sigmoid written from its output ``a``: ``a * (1 - a)``."""
+    return a * (1 - a)
+
+
+def tanh(z, /, *, xp=None):
+    """Hyperbolic tangent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tanh(np.asarray([0.0]))
+    array([0.])
+    """
+    xp = array_namespace(z) if xp is None else xp
+    return xp.tanh(z)
+
+
+def tanh_grad(a, /, *, xp=None):
+    """Derivative of tanh written from its output ``a``: ``1 - a**2``."""
+    return 1 - a * a
+
+
+def relu(z, /, *, xp=None):
+    """Rectified linear unit ``max(z, 0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> relu(np.asarray([-2.0, 3.0]))
+    array([0., 3.])
+    """
+    xp = array_namespace(z) if xp is None else xp
+    return xp.where(z > 0, z, xp.zeros_like(z))
+
+
+def relu_grad(a, /, *, xp=None):
+    """Derivative of relu from its output: 1 where ``a > 0``, else 0."""
+    xp = array_namespace(a) if xp is None else xp
+    return xp.astype(a > 0, a.dtype)
+
+
+def leaky_relu(z, /, *, xp=None):
+    """``z`` for positive inputs, ``LEAKY_RELU_SLOPE * z`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> leaky_relu(np.asarray([-2.0, 3.0]))
+    array([-0.02,  3.  ])
+    """
+    xp = array_namespace(z) if xp is None else xp
+    return xp.where(z > 0, z, LEAKY_RELU_SLOPE * z)
+
+
+def leaky_relu_grad(a, /, *, xp=None):
+    """Derivative of leaky relu from its output (``a > 0`` exactly when ``z > 0``)."""
+    xp = array_namespace(a) if xp is None else xp
+    positive = xp.astype(a > 0, a.dtype)
+    return positive + LEAKY_RELU_SLOPE * (1 - positive)
+
+
+#: Hidden-layer activations by name.
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "leaky_relu": leaky_relu}
+
+#: Their derivatives, written from the activation's output.
+ACTIVATION_GRADS = {
+    "sigmoid": sigmoid_grad,
+    "tanh": tanh_grad,
+    "relu": relu_grad,
+    "leaky_relu": leaky_relu_grad,
+}

@@ -1,0 +1,433 @@
+"""Backends: the only module that knows backend names.
+
+A *backend* is an Array API namespace plus a device on it: ``numpy`` (the CPU),
+``cupy`` (a CUDA GPU), or any other library that ``array-api-compat`` supports
+(``torch``, ``array_api_strict``, ``jax``, ``dask``). Everything else in
+neuralcore receives arrays and asks them for their namespace; only this module
+turns a name such as ``"cupy:1"`` into a namespace and a device, decides what
+``"auto"`` means on this machine, and moves arrays between libraries.
+
+Selection order: the ``backend=`` argument, else the ``NEURALCORE_BACKEND``
+environment variable, else ``"auto"`` (CuPy when a CUDA device is usable,
+otherwise NumPy, with one log message saying why it fell back).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat as aac
+import numpy as np
+
+__all__ = [
+    "ENV_VAR",
+    "KNOWN_BACKENDS",
+    "Backend",
+    "BackendUnavailableError",
+    "available_backends",
+    "backend_of",
+    "backend_status",
+    "get_namespace",
+    "is_host",
+    "resolve_backend",
+    "to_backend",
+    "to_numpy",
+]
+
+logger = logging.getLogger("neuralcore")
+
+#: Environment variable that selects the backend when no ``backend=`` is given.
+ENV_VAR = "NEURALCORE_BACKEND"
+
+#: Backend names neuralcore knows, in the order ``available_backends`` lists them.
+KNOWN_BACKENDS = ("numpy", "cupy", "torch", "array_api_strict", "jax", "dask")
+
+_IMPORT_NAMES = {
+    "numpy": "numpy",
+    "cupy": "cupy",
+    "torch": "torch",
+    "array_api_strict": "array_api_strict",
+    "jax": "jax.numpy",
+    "dask": "dask.array",
+}
+
+_NAMESPACE_TESTS = (
+    ("numpy", aac.is_numpy_namespace),
+    ("cupy", aac.is_cupy_namespace),
+    ("torch", aac.is_torch_namespace),
+    ("array_api_strict", aac.is_array_api_strict_namespace),
+    ("jax", aac.is_jax_namespace),
+    ("dask", aac.is_dask_namespace),
+)
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend was asked for explicitly but cannot be used on this machine."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A resolved backend: its name, its Array API namespace and a device.
+
+    Attributes
+    ----------
+    name : str
+        One of :data:`KNOWN_BACKENDS`, or the namespace's module name for an
+        Array API library neuralcore does not know by name.
+    xp : module
+        The Array API (compat) namespace.
+    device : object
+        The library's device object, passed as ``device=`` when creating arrays.
+    """
+
+    name: str
+    xp: Any
+    device: Any
+
+    def __str__(self) -> str:
+        return f"{self.name}:{_device_label(self.name, self.device)}"
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _import(name: str):
+    return importlib.import_module(_IMPORT_NAMES[name])
+
+
+@functools.lru_cache(maxsize=None)
+def backend_status(name: str) -> tuple[bool, str]:
+    """Whether backend ``name`` is usable here, and why (or why not).
+
+    Never raises for a known name: a library that is installed but broken, or
+    CuPy on a machine without a CUDA driver, reports ``(False, reason)``.
+
+    Examples
+    --------
+    >>> backend_status("numpy")[0]
+    True
+    """
+    if name not in KNOWN_BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; valid names: {', '.join(KNOWN_BACKENDS)}")
+    try:
+        module = _import(name)
+    except ImportError as exc:
+        hint = " (install neuralcore[cuda12] or neuralcore[cuda13])" if name == "cupy" else ""
+        return False, f"{name} is not installed{hint}: {exc}"
+    except Exception as exc:  # a broken install must not take neuralcore down with it
+        return False, f"{name} failed to import: {type(exc).__name__}: {exc}"
+    if name != "cupy":
+        version = getattr(module, "__version__", None) or getattr(
+            importlib.import_module(name.split(".")[0]), "__version__", "?"
+        )
+        return True, f"{name} {version}"
+    return _cupy_status(module)
+
+
+def _cupy_status(cupy) -> tuple[bool, str]:
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError without a driver, and friends
+        return False, f"CuPy {cupy.__version__} is installed but CUDA is not usable: {exc}"
+    if count < 1:
+        return False, f"CuPy {cupy.__version__} is installed but no CUDA device was found"
+    try:
+        # Runs a real kernel: catches a missing NVRTC or an incompatible driver,
+        # which only show up when the first kernel is compiled.
+        float((cupy.arange(3, dtype=cupy.float32) * 2).sum().get())
+    except Exception as exc:
+        return False, f"CuPy {cupy.__version__} found {count} CUDA device(s) but cannot run on them: {exc}"
+    return True, f"CuPy {cupy.__version__}, {count} CUDA device(s)"
+
+
+def available_backends() -> list[str]:
+    """Names of the backends usable on this machine.
+
+    ``"numpy"`` always; ``"cupy"`` only when CuPy imports *and* a CUDA device
+    runs a kernel; the other Array API libraries when they import.
+
+    Examples
+    --------
+    >>> "numpy" in available_backends()
+    True
+    """
+    return [name for name in KNOWN_BACKENDS if backend_status(name)[0]]
+
+
+# ------------------------------------------------------------------------ selection
+
+
+def _split_spec(spec: str) -> tuple[str, str | None]:
+    name, _, device = spec.strip().partition(":")
+    return name.strip().lower(), (device.strip() or None)
+
+
+_auto_reported = False
+
+
+def resolve_backend(backend: str | Backend | None = None) -> Backend:
+    """Turn a backend name into a :class:`Backend`.
+
+    Parameters
+    ----------
+    backend : str, Backend or None
+        ``"auto"``, a name from :data:`KNOWN_BACKENDS`, or a device-qualified
+        name such as ``"cupy:1"``, ``"torch:cuda"`` or
+        ``"array_api_strict:device1"``. ``None`` reads ``NEURALCORE_BACKEND``
+        and falls back to ``"auto"``.
+
+    Returns
+    -------
+    Backend
+
+    Raises
+    ------
+    ValueError
+        For a name neuralcore does not know (the message lists the valid ones)
+        or a device the backend does not have.
+    BackendUnavailableError
+        When the backend was named explicitly but is not usable here; the
+        message says why (not installed, no CUDA device, the driver's message).
+
+    Examples
+    --------
+    >>> resolve_backend("numpy").name
+    'numpy'
+    """
+    global _auto_reported
+    if isinstance(backend, Backend):
+        return backend
+    if backend is None:
+        backend = os.environ.get(ENV_VAR, "").strip() or "auto"
+        source = f"{ENV_VAR}={backend!r}" if backend != "auto" else "default"
+    else:
+        source = f"backend={backend!r}"
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a string such as 'numpy' or 'cupy:0', got {type(backend).__name__}")
+    name, device = _split_spec(backend)
+    if name == "auto":
+        if device is not None:
+            raise ValueError(f"'auto' takes no device, got {backend!r}")
+        usable, reason = backend_status("cupy")
+        if usable:
+            return _make_backend("cupy", None)
+        if not _auto_reported:
+            logger.info("neuralcore: backend 'auto' is using NumPy on the CPU: %s", reason)
+            _auto_reported = True
+        return _make_backend("numpy", None)
+    if name not in KNOWN_BACKENDS:
+        raise ValueError(
+            f"unknown backend {name!r} (from {source}); valid names: auto, {', '.join(KNOWN_BACKENDS)}"
+        )
+    usable, reason = backend_status(name)
+    if not usable:
+        raise BackendUnavailableError(f"backend {name!r} (from {source}) is not usable: {reason}")
+    return _make_backend(name, device)
+
+
+def _make_backend(name: str, device: str | None) -> Backend:
+    module = _import(name)
+    xp = aac.array_namespace(_probe_array(name, module))
+    return Backend(name, xp, _parse_device(name, module, device, xp))
+
+
+def _probe_array(name: str, module):
+    # array_api_compat maps arrays (not modules) to namespaces: make a tiny one.
+    if name == "cupy":
+        return module.empty(0)
+    if name == "jax":
+        return module.zeros(0)
+    if name == "dask":
+        return module.zeros(0)
+    return module.asarray([0.0])
+
+
+def _parse_device(name: str, module, device: str | None, xp):
+    if name == "numpy" or name == "dask":
+        if device not in (None, "cpu"):
+            raise ValueError(f"backend {name!r} has only the 'cpu' device, got {device!r}")
+        return "cpu"
+    if name == "cupy":
+        index = 0 if device is None else _int_device(name, device)
+        count = module.cuda.runtime.getDeviceCount()
+        if not 0 <= index < count:
+            raise ValueError(f"CUDA device {index} does not exist; this machine has {count} (0..{count - 1})")
+        return module.cuda.Device(index)
+    if name == "torch":
+        dev = module.device(device or "cpu")
+        if dev.type == "cuda" and not module.cuda.is_available():
+            raise BackendUnavailableError(f"torch:{device} requested but torch sees no CUDA device")
+        return dev
+    if name == "array_api_strict":
+        if device is None:
+            return xp.__array_namespace_info__().default_device()
+        try:
+            return module.Device(device)
+        except ValueError:
+            devices = [_device_label(name, d) for d in xp.__array_namespace_info__().devices()]
+            raise ValueError(f"array_api_strict has no device {device!r}; it has {devices}") from None
+    if name == "jax":
+        import jax
+
+        if device is None:
+            return jax.devices()[0]
+        platform, _, index = device.partition(":")
+        try:
+            return jax.devices(platform)[int(index or 0)]
+        except (RuntimeError, IndexError, ValueError) as exc:
+            raise ValueError(f"jax has no device {device!r}: {exc}") from None
+    raise ValueError(f"backend {name!r} takes no device, got {device!r}")  # pragma: no cover
+
+
+def _int_device(name: str, device: str) -> int:
+    try:
+        return int(device)
+    except ValueError:
+        raise ValueError(f"{name} devices are numbered ('{name}:0', '{name}:1'), got {device!r}") from None
+
+
+def _device_label(name: str, device) -> str:
+    if name == "cupy":
+        return str(getattr(device, "id", device))
+    if name == "array_api_strict":
+        text = repr(device)  # array_api_strict.Device('device1')
+        return text.split("'")[1] if "'" in text else text
+    return str(device)
+
+
+# ----------------------------------------------------------------------- inspection
+
+
+def is_host(x) -> bool:
+    """True for host data: NumPy arrays, lists, scalars, and anything that is
+    not an array of an Array API library (a pandas DataFrame, say)."""
+    return aac.is_numpy_array(x) or not aac.is_array_api_obj(x)
+
+
+def _name_of_namespace(xp) -> str:
+    for name, test in _NAMESPACE_TESTS:
+        if test(xp):
+            return name
+    return getattr(xp, "__name__", "unknown")
+
+
+def backend_of(x) -> Backend:
+    """The :class:`Backend` an array lives on (NumPy for host data)."""
+    if not aac.is_array_api_obj(x):
+        return _make_backend("numpy", None)
+    xp = aac.array_namespace(x)
+    return Backend(_name_of_namespace(xp), xp, aac.device(x))
+
+
+def get_namespace(*arrays, names: tuple[str, ...] | None = None):
+    """Namespace and device shared by ``arrays`` (``None`` entries are ignored).
+
+    Raises a :class:`ValueError` naming the arguments when they come from two
+    libraries or sit on two devices.
+
+    Returns
+    -------
+    xp : module
+    device : object
+    """
+    names = names or tuple(f"argument {i}" for i in range(len(arrays)))
+    found = [(n, backend_of(a)) for n, a in zip(names, arrays) if a is not None]
+    if not found:
+        raise ValueError("no arrays given")
+    first_name, first = found[0]
+    for other_name, other in found[1:]:
+        if other.name != first.name:
+            raise ValueError(
+                f"{first_name} is a {first.name} array but {other_name} is a {other.name} array; "
+                "pass arrays from one library (see neuralcore.device.to_backend)"
+            )
+        if not _same_device(first.device, other.device):
+            raise ValueError(
+                f"{first_name} is on device {_device_label(first.name, first.device)} but {other_name} "
+                f"is on device {_device_label(other.name, other.device)}; move them to one device first"
+            )
+    return first.xp, first.device
+
+
+def _same_device(a, b) -> bool:
+    return a == b or str(a) == str(b)
+
+
+# ------------------------------------------------------------------------- transfer
+
+
+def to_numpy(x) -> np.ndarray:
+    """Copy (or view) any supported array as a NumPy array on the host.
+
+    Examples
+    --------
+    >>> to_numpy([1.0, 2.0])
+    array([1., 2.])
+    """
+    if aac.is_numpy_array(x) or not aac.is_array_api_obj(x):
+        return np.asarray(x)
+    if aac.is_cupy_array(x):
+        return x.get()
+    if aac.is_torch_array(x):
+        return x.detach().cpu().resolve_conj().numpy()
+    if aac.is_dask_array(x):
+        return np.asarray(x.compute())
+    if aac.is_jax_array(x):
+        return np.asarray(x)
+    xp = aac.array_namespace(x)
+    if aac.is_array_api_strict_namespace(xp):
+        cpu = xp.__array_namespace_info__().default_device()
+        if aac.device(x) != cpu:
+            x = x.to_device(cpu)
+    return np.from_dlpack(x)
+
+
+def to_backend(x, backend: str | Backend | None = None, *, dtype=None):
+    """Move an array (or host data) to a backend, optionally casting it.
+
+    Returns ``x`` itself when it is already there with the requested dtype.
+    The input is never modified; a read-only NumPy array is accepted.
+
+    Parameters
+    ----------
+    x : array_like
+    backend : str, Backend or None
+        As for :func:`resolve_backend`.
+    dtype : str or dtype, optional
+        A dtype name (``"float32"``) or a dtype of the target namespace.
+
+    Examples
+    --------
+    >>> to_backend([1, 2], "numpy", dtype="float32").dtype
+    dtype('float32')
+    """
+    target = resolve_backend(backend)
+    xp, device = target.xp, target.device
+    target_dtype = None if dtype is None else (getattr(xp, dtype) if isinstance(dtype, str) else dtype)
+    if aac.is_array_api_obj(x) and not aac.is_numpy_array(x):
+        src = backend_of(x)
+        if src.name == target.name and _same_device(src.device, device):
+            if target_dtype is None or x.dtype == target_dtype:
+                return x
+            return xp.astype(x, target_dtype)
+    host = to_numpy(x)
+    if target_dtype is not None:
+        host = host.astype(to_numpy_dtype(target_dtype), copy=False)
+    if target.name == "numpy":
+        return host
+    if target.name == "torch" and not host.flags.writeable:
+        host = host.copy()  # torch refuses to wrap read-only memory
+    return xp.asarray(host, device=device)
+
+
+def to_numpy_dtype(dtype) -> np.dtype:
+    """The NumPy dtype with the same name as a dtype of any backend."""
+    try:
+        return np.dtype(dtype)  # NumPy and CuPy dtypes, dtype names
+    except TypeError:
+        return np.dtype(str(dtype).rsplit(".", 1)[-1])  # torch.float32, array_api_strict.float32

@@ -1,0 +1,120 @@
+"""The two-layer network (one hidden layer) as pure functions.
+
+Course notation, in our ``(n_samples, n_features)`` layout::
+
+    Z1 = X @ W1 + b1            (m, n_h)
+    A1 = g(Z1)                  g = tanh, relu, leaky_relu or sigmoid
+    Z2 = A1 @ W2 + b2           (m, 1)
+    A2 = sigmoid(Z2)
+    J  = mean(BCE(Z2, Y))       from logits
+    dZ2 = A2 - Y
+    dW2 = A1.T @ dZ2 / m        db2 = mean(dZ2)
+    dZ1 = (dZ2 @ W2.T) * g'(A1) g' written from the output A1
+    dW1 = X.T @ dZ1 / m         db1 = mean(dZ1, axis=0)
+
+Parameters are ``{"W1": (n_features, n_h), "b1": (n_h,), "W2": (n_h, 1), "b2": (1,)}``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from .activations import ACTIVATION_GRADS, ACTIVATIONS, sigmoid
+from .init import init_weights
+from .losses import binary_cross_entropy
+
+__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes"]
+
+
+def param_shapes(n_features: int, hidden_units: int) -> dict:
+    """Shape of each parameter."""
+    return {"W1": (n_features, hidden_units), "b1": (hidden_units,), "W2": (hidden_units, 1), "b2": (1,)}
+
+
+def init_params(
+    n_features: int,
+    hidden_units: int,
+    *,
+    rng: np.random.Generator,
+    init: str = "normal",
+    scale: float = 0.01,
+) -> dict:
+    """Initial parameters on the host (float64 NumPy); ``W1`` is drawn before ``W2``.
+
+    Examples
+    --------
+    >>> p = init_params(2, 4, rng=np.random.default_rng(0))
+    >>> p["W1"].shape, p["b2"].shape
+    ((2, 4), (1,))
+    """
+    return {
+        "W1": init_weights(init, n_features, hidden_units, rng, scale=scale),
+        "b1": np.zeros(hidden_units),
+        "W2": init_weights(init, hidden_units, 1, rng, scale=scale),
+        "b2": np.zeros(1),
+    }
+
+
+def _hidden(params: dict, X, activation: str, xp):
+    return ACTIVATIONS[activation](X @ params["W1"] + params["b1"], xp=xp)
+
+
+def logits(params: dict, X, /, *, activation: str = "tanh", xp=None):
+    """Output logits ``Z2``, shape ``(n_samples, 1)``."""
+    xp = array_namespace(X) if xp is None else xp
+    return _hidden(params, X, activation, xp) @ params["W2"] + params["b2"]
+
+
+def forward(params: dict, X, /, *, activation: str = "tanh", xp=None):
+    """Forward propagation.
+
+    Parameters
+    ----------
+    params : dict of W1, b1, W2, b2
+    X : array of shape (n_samples, n_features)
+    activation : {"tanh", "relu", "leaky_relu", "sigmoid"}
+        Hidden-layer activation.
+
+    Returns
+    -------
+    A2 : array of shape (n_samples, 1)
+        Probability of the positive class.
+    cache : dict
+        ``X``, ``A1``, ``Z2`` and ``A2``.
+
+    Examples
+    --------
+    >>> p = init_params(2, 3, rng=np.random.default_rng(0))
+    >>> A2, cache = forward(p, np.ones((5, 2)))
+    >>> A2.shape, cache["A1"].shape
+    ((5, 1), (5, 3))
+    """
+    xp = array_namespace(X) if xp is None else xp
+    A1 = _hidden(params, X, activation, xp)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    A2 = sigmoid(Z2, xp=xp)
+    return A2, {"X": X, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def backward(params: dict, cache: dict, Y, /, *, activation: str = "tanh", xp=None) -> dict:
+    """Backward propagation: gradients of the mean cross-entropy, keys as ``params``."""
+    xp = array_namespace(Y) if xp is None else xp
+    m = Y.shape[0]
+    A1 = cache["A1"]
+    dZ2 = cache["A2"] - Y  # sigmoid output paired with cross-entropy
+    dZ1 = (dZ2 @ params["W2"].T) * ACTIVATION_GRADS[activation](A1, xp=xp)
+    return {
+        "W1": cache["X"].T @ dZ1 / m,
+        "b1": xp.mean(dZ1, axis=0),
+        "W2": A1.T @ dZ2 / m,
+        "b2": xp.mean(dZ2, axis=0),
+    }
+
+
+def loss_and_grads(params: dict, X, Y, /, *, activation: str = "tanh", xp=None):
+    """Cost (0-d array, on the device) and gradients for one full-batch step."""
+    xp = array_namespace(X) if xp is None else xp
+    _, cache = forward(params, X, activation=activation, xp=xp)
+    cost = binary_cross_entropy(cache["Z2"], Y, xp=xp)
+    return cost, backward(params, cache, Y, activation=activation, xp=xp)

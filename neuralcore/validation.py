@@ -1,0 +1,208 @@
+"""Input validation at the public entry points, once, on entry.
+
+Errors name the argument, what was expected and what was given. Host data
+(NumPy arrays, lists, DataFrames) is checked with NumPy; arrays of another
+Array API library are checked in their own namespace, on their own device, with
+one read-back for the finiteness test.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .device import Backend, backend_of, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+
+__all__ = ["check_X", "check_labels", "dtype_name"]
+
+_FLOAT_NAMES = ("float32", "float64")
+
+
+def dtype_name(dtype) -> str | None:
+    """``"float32"``/``"float64"`` for a dtype given by name or by any backend's dtype object.
+
+    ``None`` stays ``None``. Raises a TypeError for a non-floating or unsupported dtype.
+    """
+    if dtype is None:
+        return None
+    try:
+        name = to_numpy_dtype(dtype).name
+    except TypeError:
+        name = repr(dtype)
+    if name not in _FLOAT_NAMES:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name
+
+
+def _host_array(X, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(X)
+    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name} could not be read as a rectangular array: {exc}") from None
+    return arr
+
+
+def _check_kind(kind: str, dtype, name: str):
+    if kind == "c":
+        raise TypeError(f"{name} has complex dtype {dtype}; neuralcore needs real numbers")
+    if kind not in "biuf":
+        raise TypeError(f"{name} has non-numeric dtype {dtype}; neuralcore needs a numeric array")
+
+
+def _check_shape(shape, name: str, n_features: int | None):
+    if len(shape) != 2:
+        hint = ""
+        if len(shape) == 1:
+            hint = " (a single feature? use X.reshape(-1, 1); a single sample? use X.reshape(1, -1))"
+        elif len(shape) > 2:
+            hint = f" (images? flatten them first: X.reshape({shape[0]}, -1))"
+        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {tuple(shape)}{hint}")
+    if shape[0] == 0:
+        raise ValueError(f"{name} has 0 samples (shape {tuple(shape)}); at least one is needed")
+    if shape[1] == 0:
+        raise ValueError(f"{name} has 0 features (shape {tuple(shape)}); at least one is needed")
+    if n_features is not None and shape[1] != n_features:
+        raise ValueError(f"{name} has {shape[1]} features, but the model was fitted with {n_features}")
+
+
+def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | None = None, n_features=None):
+    """Validate ``X`` and place it on its backend in a floating dtype.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features)
+    backend : str or None
+        For fitting: where host data goes (``None``: environment, then auto).
+        An array of another library stays where it is, unless ``backend`` is
+        set explicitly to a different place, which is an error.
+    dtype : str or None
+        Working dtype name; ``None`` keeps a float32/float64 input's dtype and
+        gives integer and boolean input the backend's default floating dtype.
+    model : Backend, optional
+        For prediction: the fitted model's backend. Host data moves there; an
+        array on another library or device is an error that suggests ``to()``.
+    n_features : int, optional
+        Expected number of features (prediction).
+
+    Returns
+    -------
+    X : array on the backend, floating dtype (a new array when converted;
+        the input is never modified)
+    backend : Backend
+    """
+    if is_host(X):
+        arr = _host_array(X, name)
+        _check_kind(arr.dtype.kind, arr.dtype, name)
+        _check_shape(arr.shape, name, n_features)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
+        target = model if model is not None else resolve_backend(backend)
+        kind = arr.dtype.name if arr.dtype.name in _FLOAT_NAMES else None
+        if arr.dtype.kind == "f" and kind is None and dtype is None:
+            raise TypeError(f"{name} has dtype {arr.dtype}, which neuralcore does not train in; pass dtype='float32'")
+        work = dtype or kind or _default_float(target)
+        return to_backend(arr, target, dtype=work), target
+    here = backend_of(X)
+    if model is not None:
+        if here.name != model.name or str(here) != str(model):
+            raise ValueError(
+                f"{name} is a {here.name} array on {here}, but the model's parameters are on {model}; "
+                f"move the model with .to({str(here)!r}) or pass host (NumPy) data"
+            )
+    elif backend not in (None, "auto"):
+        requested = resolve_backend(backend)
+        if str(requested) != str(here):
+            raise ValueError(
+                f"{name} is a {here.name} array on {here}, but backend={backend!r} was requested; "
+                "pass host (NumPy) data to use that backend, or leave backend unset to train where the data is"
+            )
+    xp = here.xp
+    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
+        raise TypeError(f"{name} is not an array: {type(X).__name__}")
+    if xp.isdtype(X.dtype, "complex floating"):
+        raise TypeError(f"{name} has complex dtype {X.dtype}; neuralcore needs real numbers")
+    if not xp.isdtype(X.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"{name} has non-numeric dtype {X.dtype}; neuralcore needs a numeric array")
+    _check_shape(X.shape, name, n_features)
+    if xp.isdtype(X.dtype, "real floating") and not bool(xp.all(xp.isfinite(X))):
+        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
+    kind = dtype_name(X.dtype) if xp.isdtype(X.dtype, "real floating") and _is_supported(X.dtype) else None
+    if xp.isdtype(X.dtype, "real floating") and kind is None and dtype is None:
+        raise TypeError(f"{name} has dtype {X.dtype}, which neuralcore does not train in; pass dtype='float32'")
+    work = dtype or kind or _default_float(here)
+    target_dtype = getattr(xp, work)
+    return (X if X.dtype == target_dtype else xp.astype(X, target_dtype)), here
+
+
+def _is_supported(dtype) -> bool:
+    try:
+        dtype_name(dtype)
+    except TypeError:
+        return False
+    return True
+
+
+def _default_float(backend: Backend) -> str:
+    info = backend.xp.__array_namespace_info__()
+    return dtype_name(info.default_dtypes(device=backend.device)["real floating"])
+
+
+def check_labels(y, *, n_samples: int, X=None, name: str = "y") -> np.ndarray:
+    """Validate labels and return them as a 1-D host NumPy array.
+
+    ``y`` may be host data or an array of the same library and device as ``X``
+    (any other placement is an error). A column vector ``(n, 1)`` is accepted.
+    """
+    if y is None:
+        raise ValueError(f"{name} is required (labels of shape (n_samples,))")
+    if not is_host(y):
+        here = backend_of(y)
+        if X is not None and not is_host(X):
+            there = backend_of(X)
+            if str(here) != str(there) or here.name != there.name:
+                raise ValueError(
+                    f"X is a {there.name} array on {there} but {name} is a {here.name} array on {here}; "
+                    f"pass both on one library and device"
+                )
+        elif X is not None:
+            raise ValueError(
+                f"X is host data but {name} is a {here.name} array on {here}; pass both as host data or "
+                "both on one backend"
+            )
+        arr = to_numpy(y)
+    else:
+        arr = _host_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D of shape (n_samples,), got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} samples but {name} has {arr.shape[0]}; they must match")
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} has complex dtype {arr.dtype}; labels must be real numbers, strings or booleans")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if arr.dtype.kind == "O":
+        if any(v is None or (isinstance(v, numbers.Real) and not np.isfinite(v)) for v in arr):
+            raise ValueError(f"{name} contains missing values (None or NaN)")
+    return arr
+
+
+def encode_binary(y: np.ndarray, name: str = "y"):
+    """``classes`` (sorted, two of them) and ``y`` encoded as 0/1 (1 for ``classes[1]``)."""
+    try:
+        classes = np.unique(y)
+    except TypeError:
+        raise TypeError(f"{name} mixes label types that cannot be ordered: {sorted(set(map(type, y)), key=str)}") from None
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"{name} has a single class ({classes[0]!r}); binary classification needs two distinct labels"
+        )
+    if classes.shape[0] > 2:
+        shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if classes.shape[0] > 6 else "")
+        raise ValueError(
+            f"{name} has {classes.shape[0]} classes ({shown}); these models classify two "
+            "(binary labels such as 0/1)"
+        )
+    return classes, (y == classes[1]).astype(np.float64)
