@@ -197,10 +197,10 @@ def encode_binary(y: np.ndarray, name: str = "y"):
         raise TypeError(f"{name} mixes label types that cannot be ordered: {sorted(set(map(type, y)), key=str)}") from None
     if classes.shape[0] < 2:
         raise ValueError(
-            f"{name} has a single class ({classes[0]!r}); binary classification needs two distinct labels"
+            f"{name} has a single class ({classes.tolist()[0]!r}); binary classification needs two distinct labels"
         )
     if classes.shape[0] > 2:
-        shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if classes.shape[0] > 6 else "")
+        shown = ", ".join(repr(c) for c in classes[:6].tolist()) + (", ..." if classes.shape[0] > 6 else "")
         raise ValueError(
             f"{name} has {classes.shape[0]} classes ({shown}); these models classify two "
             "(binary labels such as 0/1)"
