@@ -1,0 +1,60 @@
+"""The examples run as a user runs them: as scripts, in a subprocess."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(script, *args):
+    env = {**os.environ, "NEURALCORE_BACKEND": "numpy"}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def accuracy(line):
+    return float(line.split("accuracy")[1].split("%")[0]) / 100
+
+
+def test_planar_flower():
+    out = run("planar_flower.py", "--iterations", "2500").splitlines()
+    logistic = next(line for line in out if line.startswith("logistic regression"))
+    net = next(line for line in out if line.startswith("two-layer net"))
+    assert accuracy(logistic) < 0.65 and accuracy(net) >= 0.88
+    assert "on numpy" in net
+
+
+def test_gpu_quickstart():
+    out = run("gpu_quickstart.py", "--samples", "1000", "--iterations", "50", "--backend", "numpy")
+    assert "trained on numpy (numpy:cpu)" in out
+
+
+def test_image_classifier(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(0)
+
+    def images(n):
+        # bright images are class 1, dark ones class 0
+        y = np.arange(n) % 2
+        base = np.where(y[:, None, None, None] == 1, 170, 80)
+        return np.clip(base + rng.integers(-60, 60, size=(n, 8, 8, 3)), 0, 255).astype(np.uint8), y
+
+    for name, n in (("train", 200), ("test", 40)):
+        X, y = images(n)
+        with h5py.File(tmp_path / f"{name}.h5", "w") as f:
+            f[f"{name}_set_x"], f[f"{name}_set_y"] = X, y
+    out = run("image_classifier.py", tmp_path / "train.h5", tmp_path / "test.h5", "--iterations", "2000")
+    assert "train: (200, 8, 8, 3) -> X (200, 192)" in out
+    lines = [line for line in out.splitlines() if "test" in line and "%" in line]
+    assert len(lines) == 2
+    for line in lines:
+        test_accuracy = float(line.split("test")[1].split("%")[0]) / 100
+        assert test_accuracy >= 0.85, line
