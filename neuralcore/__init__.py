@@ -2,15 +2,16 @@
 against the Python Array API, trained on NumPy (CPU), CuPy (CUDA GPU) or any
 other conforming backend."""
 
-from . import activations, datasets, device, init, logistic, losses, optim, train, two_layer
+from . import activations, datasets, device, init, logistic, losses, optim, solvers, train, two_layer
 from .device import available_backends, to_backend, to_numpy
 from .estimators import LogisticRegression, TwoLayerNet
-from .exceptions import DivergenceError, NotFittedError
+from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, gradcheck_estimator
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConvergenceWarning",
     "DivergenceError",
     "GradcheckResult",
     "LogisticRegression",
@@ -26,6 +27,7 @@ __all__ = [
     "logistic",
     "losses",
     "optim",
+    "solvers",
     "to_backend",
     "to_numpy",
     "train",

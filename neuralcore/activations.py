@@ -21,6 +21,8 @@ __all__ = [
     "relu_grad",
     "leaky_relu",
     "leaky_relu_grad",
+    "output_activation",
+    "softmax",
 ]
 
 #: Slope of ``leaky_relu`` for negative inputs.
@@ -113,6 +115,27 @@ def leaky_relu_grad(a, /, *, xp=None):
     xp = array_namespace(a) if xp is None else xp
     positive = xp.astype(a > 0, a.dtype)
     return positive + LEAKY_RELU_SLOPE * (1 - positive)
+
+
+def softmax(z, /, *, axis: int = -1, xp=None):
+    """Softmax along ``axis``, shifted by the maximum so ``exp`` never overflows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax(np.asarray([[0.0, 0.0], [1000.0, 0.0]]))
+    array([[0.5, 0.5],
+           [1. , 0. ]])
+    """
+    xp = array_namespace(z) if xp is None else xp
+    e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def output_activation(z, /, *, xp=None):
+    """The output layer's activation, paired with cross-entropy: a sigmoid for one
+    logit column (two classes), a softmax over the columns for more."""
+    return sigmoid(z, xp=xp) if z.shape[-1] == 1 else softmax(z, axis=-1, xp=xp)
 
 
 #: Hidden-layer activations by name.

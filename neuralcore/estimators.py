@@ -10,31 +10,89 @@ from __future__ import annotations
 
 import functools
 import inspect
-import numbers
+import warnings
 
 import numpy as np
 
 from . import logistic, two_layer
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS, output_activation
 from .device import backend_of, resolve_backend, to_backend, to_numpy
-from .exceptions import DivergenceError, NotFittedError
+from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .init import INITIALIZERS, check_random_state
-from .optim import gradient_descent
-from .train import train_full_batch
-from .validation import check_labels, check_X, dtype_name, encode_binary
+from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .solvers import SOLVERS
+from .train import train
+from .validation import (
+    check_choice,
+    check_int,
+    check_labels,
+    check_number,
+    check_X,
+    dtype_name,
+    encode_labels,
+    stratified_split,
+)
 
 __all__ = ["LogisticRegression", "TwoLayerNet"]
 
+_COMMON_DOC = """
+    optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"} or optim.Optimizer, default "gd"
+        Update rule. An :class:`~neuralcore.optim.Optimizer` object is used as
+        it is (then ``learning_rate`` and ``optimizer_params`` do not apply).
+    optimizer_params : dict, optional
+        The named optimizer's other hyperparameters, e.g. ``{"beta": 0.9}``
+        (momentum), ``{"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}`` (adam),
+        ``{"rho": 0.9, "eps": 1e-8}`` (rmsprop).
+    batch_size : int, optional
+        ``None`` (default): full batch, the textbook algorithm. An integer:
+        mini-batches of that size; the last, smaller batch is used, not dropped.
+    shuffle : bool, default True
+        With mini-batches, a new order of the samples each epoch, drawn on the
+        host from ``random_state`` (the same batches on every backend).
+    alpha : float, default 0.0
+        L2 penalty ``alpha / 2 * sum(W**2)`` on the weights (not the biases),
+        added to the mean cross-entropy. The course's ``lambd`` is ``alpha * m``;
+        scikit-learn's ``C`` is ``1 / (alpha * n_samples)``.
+    tol : float, optional
+        ``None`` (default): run ``max_iter`` epochs. A number: stop after
+        ``n_iter_no_change`` epochs in which the training cost improved by less
+        than ``tol`` (with a validation set: in which the validation accuracy
+        did not improve by more than ``tol``). A :class:`ConvergenceWarning`
+        says when ``max_iter`` came first.
+    n_iter_no_change : int, default 10
+        Patience of the stopping rules, in epochs.
+    validation_fraction : float, optional
+        Hold out this fraction of the training data (stratified, drawn from
+        ``random_state``) to measure accuracy each epoch, stop early when it
+        stops improving, and keep the best parameters. ``fit(..., eval_set=)``
+        gives a validation set instead.
+    backend : str, optional
+        Where host data trains: ``"auto"``, ``"numpy"``, ``"cupy"``,
+        ``"cupy:1"``, ``"torch:cuda"``... Default: ``NEURALCORE_BACKEND``,
+        else ``"auto"``. Arrays of a backend library train where they are.
+    dtype : {"float32", "float64"}, optional
+        Working dtype. Default: the input's floating dtype, else the
+        backend's default floating dtype.
+    random_state : int, numpy.random.Generator or None
+        Seed for the initial weights, the validation split and the shuffling,
+        all drawn on the host: the same seed gives the same run on every backend.
+    verbose : int, default 0
+        1: a progress bar with the cost (tqdm, on a terminal, for runs over a
+        second); 2: ``Cost after iteration i: J`` every 100 iterations (every
+        epoch with mini-batches).
+"""
 
-class _BinaryNetwork:
+
+class _Network:
     """Shared machinery; subclasses say which model module they train."""
+
+    _model = None  # the module of pure functions: logistic or two_layer
 
     # -------------------------------------------------------------- hyperparameters
 
     @classmethod
     def _param_names(cls) -> list:
-        signature = inspect.signature(cls.__init__)
-        return sorted(name for name in signature.parameters if name != "self")
+        return sorted(name for name in inspect.signature(cls.__init__).parameters if name != "self")
 
     def get_params(self, deep: bool = True) -> dict:
         """Hyperparameters as a dict (scikit-learn's contract)."""
@@ -50,25 +108,37 @@ class _BinaryNetwork:
         return self
 
     def __repr__(self) -> str:
-        defaults = {
-            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items() if name != "self"
-        }
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) is not v and defaults.get(k) != v]
+        signature = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, signature[k].default)
+        ]
         return f"{type(self).__name__}({', '.join(changed)})"
 
     def _check_hyperparameters(self):
-        _check_number("learning_rate", self.learning_rate, positive=True)
-        _check_int("max_iter", self.max_iter, minimum=1)
-        _check_int("verbose", self.verbose, minimum=0)
-        if self.init not in INITIALIZERS:
-            raise ValueError(f"init must be one of {', '.join(map(repr, INITIALIZERS))}, got {self.init!r}")
+        if not callable(self.learning_rate):
+            check_number("learning_rate", self.learning_rate, positive=True)
+        check_int("max_iter", self.max_iter, minimum=1)
+        check_int("verbose", self.verbose, minimum=0)
+        check_choice("init", self.init, tuple(INITIALIZERS))
+        if not isinstance(self.optimizer, Optimizer):
+            check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        if self.optimizer_params is not None and not isinstance(self.optimizer_params, dict):
+            raise TypeError(f"optimizer_params must be a dict or None, got {type(self.optimizer_params).__name__}")
+        check_int("batch_size", self.batch_size, minimum=1, allow_none=True)
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
+        check_number("alpha", self.alpha, minimum=0)
+        check_number("tol", self.tol, minimum=0, allow_none=True)
+        check_int("n_iter_no_change", self.n_iter_no_change, minimum=1)
+        if self.validation_fraction is not None:
+            check_number("validation_fraction", self.validation_fraction, positive=True, below=1)
         check_random_state(self.random_state)
         dtype_name(self.dtype)
 
     # ----------------------------------------------------------------------- fitting
 
-    def fit(self, X, y, *, init_params: dict | None = None):
-        """Train on ``X``, ``y`` with full-batch gradient descent.
+    def fit(self, X, y, *, init_params: dict | None = None, eval_set=None):
+        """Train on ``X``, ``y``.
 
         Parameters
         ----------
@@ -76,11 +146,15 @@ class _BinaryNetwork:
             NumPy array, nested list, or an array of any supported backend (it
             then trains where it is, on its device).
         y : array_like of shape (n_samples,)
-            Two distinct labels of any type; kept in ``classes_``. Host data or
-            an array on the same library and device as ``X``.
+            Labels of any type (two or more distinct values), kept in
+            ``classes_``. Host data or an array on the same library and device
+            as ``X``. Two classes train a sigmoid output; more, a softmax.
         init_params : dict, optional
             Starting parameters (NumPy or backend arrays, moved to the training
             backend and cast to the working dtype) instead of the drawn ones.
+        eval_set : tuple (X_val, y_val), optional
+            Validation data for ``validation_scores_`` and early stopping
+            (overrides ``validation_fraction``).
 
         Returns
         -------
@@ -94,40 +168,74 @@ class _BinaryNetwork:
         """
         self._check_hyperparameters()
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
-        classes, y01 = encode_binary(check_labels(y, n_samples=Xb.shape[0], X=X))
+        classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X))
         xp = placement.xp
-        Y = to_backend(y01.reshape(-1, 1), placement, dtype=Xb.dtype)
-        n_features = Xb.shape[1]
+        n_features, n_outputs = Xb.shape[1], Y_host.shape[1]
+        rng = check_random_state(self.random_state)
         if init_params is None:
-            host_params = self._init_params(n_features, check_random_state(self.random_state))
+            host_params = self._init_params(n_features, n_outputs, rng)
         else:
-            host_params = self._check_init_params(init_params, n_features)
+            host_params = self._check_init_params(init_params, n_features, n_outputs)
         params = {key: to_backend(value, placement, dtype=Xb.dtype) for key, value in host_params.items()}
+        X_val = Y_val = None
+        if eval_set is not None:
+            X_val, Y_val = self._eval_set(eval_set, classes, placement, Xb.dtype, n_features)
+        elif self.validation_fraction is not None:
+            train_index, val_index = stratified_split(np.argmax(Y_host, axis=1) if n_outputs > 1 else Y_host[:, 0], self.validation_fraction, rng)
+            to_device = functools.partial(to_backend, backend=placement)
+            X_val = xp.take(Xb, to_device(val_index), axis=0)
+            Xb = xp.take(Xb, to_device(train_index), axis=0)
+            Y_val = to_backend(Y_host[val_index], placement, dtype=Xb.dtype)
+            Y_host = Y_host[train_index]
+        Y = to_backend(Y_host, placement, dtype=Xb.dtype)
         self.classes_ = classes
         self.n_features_in_ = n_features
         self.backend_ = placement.name
+        self.validation_scores_ = None
+        self.best_iteration_ = None
         try:
-            result = train_full_batch(
-                self._loss_and_grads(xp),
-                params,
-                Xb,
-                Y,
-                optimizer=gradient_descent(self.learning_rate),
-                max_iter=self.max_iter,
-                verbose=self.verbose,
-            )
+            self._train(params, Xb, Y, X_val, Y_val, rng, xp)
         except DivergenceError as error:
             self.params_ = error.params
             self.loss_curve_ = error.loss_curve
             self.n_iter_ = max(error.iteration - 1, 0)
             raise
+        return self
+
+    def _train(self, params, X, Y, X_val, Y_val, rng, xp):
+        validation = None if X_val is None else _accuracy(self._model_logits, X_val, Y_val, xp)
+        result = train(
+            functools.partial(self._loss_and_grads(xp), alpha=float(self.alpha)),
+            params,
+            X,
+            Y,
+            optimizer=get_optimizer(self.optimizer, self.learning_rate, self.optimizer_params),
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            shuffle=bool(self.shuffle),
+            rng=rng,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            validation=validation,
+            verbose=self.verbose,
+        )
         self.params_ = result.params
         self.loss_curve_ = result.loss_curve
         self.n_iter_ = result.n_iter
-        return self
+        self.validation_scores_ = result.validation_scores
+        self.best_iteration_ = result.best_epoch
 
-    def _check_init_params(self, init_params, n_features: int) -> dict:
-        expected = self._param_shapes(n_features)
+    def _eval_set(self, eval_set, classes, placement, dtype, n_features):
+        if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+            raise TypeError("eval_set must be a pair (X_val, y_val)")
+        X_val, y_val = eval_set
+        Xv, _ = check_X(X_val, name="eval_set X", dtype=dtype_name(dtype), model=placement, n_features=n_features)
+        labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y")
+        _, Yv = encode_labels(labels, classes, name="eval_set y")
+        return Xv, to_backend(Yv, placement, dtype=dtype)
+
+    def _check_init_params(self, init_params, n_features: int, n_outputs: int) -> dict:
+        expected = self._param_shapes(n_features, n_outputs)
         if not isinstance(init_params, dict):
             raise TypeError(f"init_params must be a dict with keys {sorted(expected)}, got {type(init_params).__name__}")
         if set(init_params) != set(expected):
@@ -146,25 +254,21 @@ class _BinaryNetwork:
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it"
-            )
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
 
     def _placement(self):
         return backend_of(next(iter(self.params_.values())))
 
     def _logits(self, X):
-        """Logits of shape (n_samples,) on the model's backend, and whether X was host data."""
+        """Logits ``(n_samples, K)`` on the model's backend, its namespace, and whether X was host data."""
         self._check_fitted()
         placement = self._placement()
         work_dtype = dtype_name(next(iter(self.params_.values())).dtype)
         Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=self.n_features_in_)
-        xp = placement.xp
-        z = self._model_logits(self.params_, Xb, xp)
-        return xp.reshape(z, (-1,)), xp, backend_of(X).name == "numpy"
+        return self._model_logits(self.params_, Xb, placement.xp), placement.xp, backend_of(X).name == "numpy"
 
     def decision_function(self, X):
-        """Logits ``Z`` (the score before the sigmoid) of each sample.
+        """Logits (the scores before the output activation).
 
         Parameters
         ----------
@@ -173,27 +277,30 @@ class _BinaryNetwork:
 
         Returns
         -------
-        array of shape (n_samples,)
+        array of shape (n_samples,) for two classes, (n_samples, n_classes) for more
             NumPy for host input, else on the input's backend.
         """
-        z, _, host = self._logits(X)
-        return to_numpy(z) if host else z
+        Z, xp, host = self._logits(X)
+        if Z.shape[1] == 1:
+            Z = xp.reshape(Z, (-1,))
+        return to_numpy(Z) if host else Z
 
     def predict_proba(self, X):
         """Class probabilities, columns ordered as ``classes_``.
 
         Returns
         -------
-        array of shape (n_samples, 2)
+        array of shape (n_samples, n_classes)
             NumPy for host input, else on the input's backend.
         """
-        z, xp, host = self._logits(X)
-        p = sigmoid(z, xp=xp)
-        proba = xp.stack([1 - p, p], axis=1)
+        Z, xp, host = self._logits(X)
+        A = output_activation(Z, xp=xp)
+        proba = xp.concat([1 - A, A], axis=1) if A.shape[1] == 1 else A
         return to_numpy(proba) if host else proba
 
     def predict(self, X):
-        """Predicted labels (values of ``classes_``): the positive class where its probability exceeds 0.5.
+        """Predicted labels (values of ``classes_``): the most probable class
+        (for two classes, the positive one where its probability exceeds 0.5).
 
         Returns
         -------
@@ -201,15 +308,15 @@ class _BinaryNetwork:
             NumPy for host input; for backend input, an array on that backend
             when the labels are numeric or boolean (else NumPy).
         """
-        z, xp, host = self._logits(X)
-        positive = sigmoid(z, xp=xp) > 0.5
+        Z, xp, host = self._logits(X)
+        if Z.shape[1] == 1:
+            index = xp.astype(output_activation(Z, xp=xp)[:, 0] > 0.5, xp.int64)
+        else:
+            index = xp.argmax(Z, axis=1)
         if host or self.classes_.dtype.kind not in "biuf":
-            return self.classes_[to_numpy(positive).astype(np.intp)]
-        label_dtype = getattr(xp, self.classes_.dtype.name)
-        device = backend_of(z).device
-        negative_label = xp.asarray(self.classes_[0], dtype=label_dtype, device=device)
-        positive_label = xp.asarray(self.classes_[1], dtype=label_dtype, device=device)
-        return xp.where(positive, positive_label, negative_label)
+            return self.classes_[to_numpy(index).astype(np.intp)]
+        labels = to_backend(self.classes_, backend_of(Z))
+        return xp.take(labels, index)
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of samples whose predicted label equals ``y``.
@@ -218,12 +325,7 @@ class _BinaryNetwork:
         """
         predicted = to_numpy(self.predict(X))
         labels = check_labels(y, n_samples=predicted.shape[0], X=X)
-        unknown = np.setdiff1d(np.unique(labels), self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y holds labels {unknown.tolist()} that the model was not fitted with "
-                f"(classes_ = {self.classes_.tolist()})"
-            )
+        encode_labels(labels, self.classes_)  # labels the model never saw are an error
         return float(np.mean(predicted == labels))
 
     # ------------------------------------------------------------------- placement
@@ -244,49 +346,53 @@ class _BinaryNetwork:
         return state
 
 
-class LogisticRegression(_BinaryNetwork):
-    """Binary logistic regression trained by full-batch gradient descent.
+class LogisticRegression(_Network):
+    """Logistic regression (softmax regression for more than two classes).
 
     The course's algorithm: ``A = sigmoid(X @ W + b)``, cross-entropy cost,
     ``dZ = A - Y``, ``dW = X.T @ dZ / m``, ``db = mean(dZ)``, then
-    ``W = W - learning_rate * dW``.
+    ``W = W - learning_rate * dW``; or a second-order solver.
 
     Parameters
     ----------
-    learning_rate : float, default 0.005
-        Gradient-descent step (the course's value for its cat images).
+    solver : {"gd", "lbfgs", "newton"}, default "gd"
+        ``"gd"``: the training loop (gradient descent or another
+        ``optimizer``, full batch or mini-batches). ``"lbfgs"``: L-BFGS with a
+        line search. ``"newton"``: Newton's method (IRLS), for moderate
+        ``n_features``. Both second-order solvers minimize the same cost as
+        ``"gd"`` to the gradient tolerance ``tol`` (default 1e-8), on the
+        whole data at once (``optimizer``, ``batch_size`` and validation do
+        not apply); use ``alpha > 0`` so that the optimum exists.
+    learning_rate : float or schedule, default 0.005
+        Step size (the course's value for its cat images), or a schedule from
+        :mod:`neuralcore.optim` (``exponential_decay(0.1, 0.5, 1000)``...).
     max_iter : int, default 2000
-        Number of gradient-descent iterations (full-batch updates).
+        Epochs: full-batch updates (the course's iterations), passes over the
+        data with mini-batches, iterations of a second-order solver.
     init : {"zeros", "normal", "xavier", "glorot", "he"}, default "zeros"
         Initial weights (``"normal"`` draws with standard deviation 0.01).
-    backend : str, optional
-        Where host data trains: ``"auto"``, ``"numpy"``, ``"cupy"``,
-        ``"cupy:1"``, ``"torch:cuda"``... Default: ``NEURALCORE_BACKEND``,
-        else ``"auto"``. Arrays of a backend library train where they are.
-    dtype : {"float32", "float64"}, optional
-        Working dtype. Default: the input's floating dtype, else the
-        backend's default floating dtype.
-    random_state : int, numpy.random.Generator or None
-        Seed for the initial weights (same seed, same start on every backend).
-    verbose : int, default 0
-        ``>= 1`` prints ``Cost after iteration i`` every 100 iterations.
-
+    %(common)s
     Attributes
     ----------
     params_ : dict
-        ``"W"`` of shape (n_features, 1) and ``"b"`` of shape (1,), on the
-        training device.
+        ``"W"`` of shape (n_features, K) and ``"b"`` of shape (K,), on the
+        training device; K = 1 for two classes, else the number of classes.
     loss_curve_ : list of float
-        ``loss_curve_[i]``: cost at the parameters after ``i`` updates.
+        One cost per epoch; in full batch ``loss_curve_[i]`` is the cost at
+        the parameters after ``i`` updates.
     n_iter_ : int
-        Number of updates made.
-    classes_ : ndarray of shape (2,)
-        The two labels; ``classes_[1]`` is the positive class.
+        Epochs run.
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch, when validating.
+    best_iteration_ : int or None
+        The epoch whose parameters were kept by early stopping.
+    classes_ : ndarray of shape (n_classes,)
+        The labels; with two, ``classes_[1]`` is the positive class.
     n_features_in_ : int
     backend_ : str
         Name of the backend holding the parameters.
-    coef_ : array of shape (1, n_features)
-    intercept_ : array of shape (1,)
+    coef_ : array of shape (K, n_features)
+    intercept_ : array of shape (K,)
 
     Examples
     --------
@@ -300,27 +406,76 @@ class LogisticRegression(_BinaryNetwork):
     def __init__(
         self,
         *,
+        solver="gd",
         learning_rate=0.005,
         max_iter=2000,
+        optimizer="gd",
+        optimizer_params=None,
+        batch_size=None,
+        shuffle=True,
+        alpha=0.0,
+        tol=None,
+        n_iter_no_change=10,
+        validation_fraction=None,
         init="zeros",
         backend=None,
         dtype=None,
         random_state=None,
         verbose=0,
     ):
+        self.solver = solver
         self.learning_rate = learning_rate
         self.max_iter = max_iter
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.alpha = alpha
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
         self.init = init
         self.backend = backend
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
 
-    def _param_shapes(self, n_features):
-        return logistic.param_shapes(n_features)
+    def _check_hyperparameters(self):
+        super()._check_hyperparameters()
+        check_choice("solver", self.solver, ("gd", *SOLVERS))
+        if self.solver != "gd":
+            ignored = [
+                name
+                for name, value, default in (
+                    ("batch_size", self.batch_size, None),
+                    ("validation_fraction", self.validation_fraction, None),
+                    ("optimizer", self.optimizer, "gd"),
+                )
+                if not _same(value, default)
+            ]
+            if ignored:
+                raise ValueError(f"{', '.join(ignored)} applies to solver='gd', not to solver={self.solver!r}")
 
-    def _init_params(self, n_features, rng):
-        return logistic.init_params(n_features, rng=rng, init=self.init)
+    def _train(self, params, X, Y, X_val, Y_val, rng, xp):
+        if self.solver == "gd":
+            return super()._train(params, X, Y, X_val, Y_val, rng, xp)
+        if X_val is not None:
+            raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
+        tol = 1e-8 if self.tol is None else self.tol
+        result = SOLVERS[self.solver](params, X, Y, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol)
+        self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
+        if not result.converged:
+            warnings.warn(
+                f"solver={self.solver!r} reached max_iter={self.max_iter} before the gradient fell below tol={tol:g}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _param_shapes(self, n_features, n_outputs):
+        return logistic.param_shapes(n_features, n_outputs)
+
+    def _init_params(self, n_features, n_outputs, rng):
+        return logistic.init_params(n_features, rng=rng, init=self.init, n_outputs=n_outputs)
 
     def _loss_and_grads(self, xp):
         return functools.partial(logistic.loss_and_grads, xp=xp)
@@ -330,24 +485,24 @@ class LogisticRegression(_BinaryNetwork):
 
     @property
     def coef_(self):
-        """Weights as scikit-learn lays them out, shape (1, n_features), on the model's backend."""
+        """Weights as scikit-learn lays them out, shape (K, n_features), on the model's backend."""
         self._check_fitted()
-        W = self.params_["W"]
-        return self._placement().xp.reshape(W, (1, W.shape[0]))
+        return self.params_["W"].T
 
     @property
     def intercept_(self):
-        """Bias, shape (1,), on the model's backend."""
+        """Biases, shape (K,), on the model's backend."""
         self._check_fitted()
         return self.params_["b"]
 
 
-class TwoLayerNet(_BinaryNetwork):
-    """A neural network with one hidden layer and a sigmoid output, for two classes.
+class TwoLayerNet(_Network):
+    """A neural network with one hidden layer, for two or more classes.
 
-    Forward: ``A1 = g(X @ W1 + b1)``, ``A2 = sigmoid(A1 @ W2 + b2)``; cost:
-    cross-entropy from logits; backward: ``dZ2 = A2 - Y`` and the chain rule;
-    update: full-batch gradient descent.
+    Forward: ``A1 = g(X @ W1 + b1)``, ``A2 = sigmoid(A1 @ W2 + b2)`` (softmax
+    for more than two classes); cost: cross-entropy from logits; backward:
+    ``dZ2 = A2 - Y`` and the chain rule; update: gradient descent or another
+    optimizer, full batch or mini-batches.
 
     Parameters
     ----------
@@ -355,23 +510,23 @@ class TwoLayerNet(_BinaryNetwork):
         Size of the hidden layer (the course's ``n_h``).
     activation : {"tanh", "relu", "leaky_relu", "sigmoid"}, default "tanh"
         Hidden-layer activation.
-    learning_rate : float, default 1.2
-        Gradient-descent step (the course's value for the flower data).
+    learning_rate : float or schedule, default 1.2
+        Step size (the course's value for the flower data), or a schedule.
     max_iter : int, default 10000
-        Number of gradient-descent iterations (the course's value).
+        Epochs: full-batch updates (the course's iterations) or passes over
+        the data with mini-batches.
     init : {"normal", "zeros", "xavier", "glorot", "he"}, default "normal"
         Initial weights; ``"normal"`` draws N(0, 1) times ``init_scale``.
     init_scale : float, default 0.01
         Standard deviation of the ``"normal"`` initializer (the course's 0.01).
-    backend, dtype, random_state, verbose
-        As in :class:`LogisticRegression`.
-
+    %(common)s
     Attributes
     ----------
     params_ : dict
         ``"W1"`` (n_features, hidden_units), ``"b1"`` (hidden_units,),
-        ``"W2"`` (hidden_units, 1), ``"b2"`` (1,), on the training device.
-    loss_curve_, n_iter_, classes_, n_features_in_, backend_
+        ``"W2"`` (hidden_units, K), ``"b2"`` (K,), on the training device;
+        K = 1 for two classes, else the number of classes.
+    loss_curve_, n_iter_, validation_scores_, best_iteration_, classes_, n_features_in_, backend_
         As in :class:`LogisticRegression`.
 
     Examples
@@ -390,6 +545,14 @@ class TwoLayerNet(_BinaryNetwork):
         activation="tanh",
         learning_rate=1.2,
         max_iter=10000,
+        optimizer="gd",
+        optimizer_params=None,
+        batch_size=None,
+        shuffle=True,
+        alpha=0.0,
+        tol=None,
+        n_iter_no_change=10,
+        validation_fraction=None,
         init="normal",
         init_scale=0.01,
         backend=None,
@@ -401,6 +564,14 @@ class TwoLayerNet(_BinaryNetwork):
         self.activation = activation
         self.learning_rate = learning_rate
         self.max_iter = max_iter
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.alpha = alpha
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
         self.init = init
         self.init_scale = init_scale
         self.backend = backend
@@ -410,18 +581,17 @@ class TwoLayerNet(_BinaryNetwork):
 
     def _check_hyperparameters(self):
         super()._check_hyperparameters()
-        _check_int("hidden_units", self.hidden_units, minimum=1)
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {self.activation!r}"
-            )
-        _check_number("init_scale", self.init_scale, positive=True)
+        check_int("hidden_units", self.hidden_units, minimum=1)
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        check_number("init_scale", self.init_scale, positive=True)
 
-    def _param_shapes(self, n_features):
-        return two_layer.param_shapes(n_features, self.hidden_units)
+    def _param_shapes(self, n_features, n_outputs):
+        return two_layer.param_shapes(n_features, self.hidden_units, n_outputs)
 
-    def _init_params(self, n_features, rng):
-        return two_layer.init_params(n_features, self.hidden_units, rng=rng, init=self.init, scale=self.init_scale)
+    def _init_params(self, n_features, n_outputs, rng):
+        return two_layer.init_params(
+            n_features, self.hidden_units, rng=rng, init=self.init, scale=self.init_scale, n_outputs=n_outputs
+        )
 
     def _loss_and_grads(self, xp):
         return functools.partial(two_layer.loss_and_grads, activation=self.activation, xp=xp)
@@ -430,15 +600,32 @@ class TwoLayerNet(_BinaryNetwork):
         return two_layer.logits(params, X, activation=self.activation, xp=xp)
 
 
-def _check_number(name, value, *, positive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not np.isfinite(value) or (positive and value <= 0):
-        raise ValueError(f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}")
+# The hyperparameters both estimators share are documented once.
+LogisticRegression.__doc__ = LogisticRegression.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
+TwoLayerNet.__doc__ = TwoLayerNet.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
 
 
-def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+def _accuracy(logits_fn, X_val, Y_val, xp):
+    """``params -> 0-d accuracy on (X_val, Y_val)``, on the device; targets decoded once."""
+    if Y_val.shape[1] == 1:
+        target = Y_val[:, 0] > 0.5
+
+        def predicted(Z):
+            return Z[:, 0] > 0
+    else:
+        target = xp.argmax(Y_val, axis=1)
+
+        def predicted(Z):
+            return xp.argmax(Z, axis=1)
+
+    def accuracy(params):
+        return xp.mean(xp.astype(predicted(logits_fn(params, X_val, xp)) == target, Y_val.dtype))
+
+    return accuracy
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):
+        return False

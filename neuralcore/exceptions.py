@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DivergenceError", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "DivergenceError", "NotFittedError"]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -28,3 +28,7 @@ class DivergenceError(FloatingPointError):
         self.iteration = iteration
         self.params = params
         self.loss_curve = loss_curve
+
+
+class ConvergenceWarning(UserWarning):
+    """Training reached ``max_iter`` before its stopping rule was met."""

@@ -17,7 +17,7 @@ from array_api_compat import array_namespace
 
 from .device import backend_of, to_backend, to_numpy, to_numpy_dtype
 from .init import check_random_state
-from .validation import check_labels, check_X, dtype_name, encode_binary
+from .validation import check_labels, check_X, dtype_name, encode_labels
 
 __all__ = ["GradcheckResult", "gradcheck", "gradcheck_estimator"]
 
@@ -124,7 +124,8 @@ def gradcheck_estimator(
 
     Checks at ``params`` if given, else at the fitted ``params_``, else at the
     estimator's initial parameters (drawn with its ``random_state``, then
-    nudged away from zero). ``dtype`` defaults to float64, where central
+    nudged away from zero). The estimator's ``alpha`` (L2 penalty) is part of
+    the checked cost, and more than two classes check the softmax output. ``dtype`` defaults to float64, where central
     differences are accurate to about 1e-9: float32 rounding alone puts
     errors of order 1e-3 into a finite difference, and more where a relu
     kink lies within ``eps``. Pass ``dtype=None`` to check in the estimator's
@@ -140,15 +141,16 @@ def gradcheck_estimator(
     """
     estimator._check_hyperparameters()
     Xb, placement = check_X(X, backend=estimator.backend, dtype=dtype_name(dtype or estimator.dtype))
-    _, y01 = encode_binary(check_labels(y, n_samples=Xb.shape[0], X=X))
-    Y = to_backend(y01.reshape(-1, 1), placement, dtype=Xb.dtype)
+    _, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X))
+    Y = to_backend(Y_host, placement, dtype=Xb.dtype)
     if params is None:
         params = getattr(estimator, "params_", None)
     if params is None:
-        params = estimator._init_params(Xb.shape[1], check_random_state(estimator.random_state))
+        params = estimator._init_params(Xb.shape[1], Y.shape[1], check_random_state(estimator.random_state))
         # Zero biases and tiny weights sit where the check is least informative: nudge them.
         rng = np.random.default_rng(0)
         params = {k: v + rng.normal(scale=0.1, size=v.shape) for k, v in params.items()}
     params = {k: to_backend(v, placement, dtype=Xb.dtype) for k, v in params.items()}
     fn = estimator._loss_and_grads(placement.xp)
-    return gradcheck(lambda p: fn(p, Xb, Y), params, eps=eps, tol=tol)
+    alpha = float(estimator.alpha)
+    return gradcheck(lambda p: fn(p, Xb, Y, alpha=alpha), params, eps=eps, tol=tol)

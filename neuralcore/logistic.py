@@ -1,16 +1,17 @@
-"""Logistic regression as pure functions: a single sigmoid unit.
+"""Logistic regression as pure functions: a single layer of output units.
 
 Course notation, in our ``(n_samples, n_features)`` layout (the course's
 ``Z = w.T X + b`` with ``X`` of shape ``(n_x, m)`` is the transpose of ours)::
 
-    Z  = X @ W + b              (m, 1)
-    A  = sigmoid(Z)             (m, 1)
-    J  = mean(BCE(Z, Y))        from logits
-    dZ = A - Y                  (m, 1)
-    dW = X.T @ dZ / m           (n_x, 1)
-    db = mean(dZ)               (1,)
+    Z  = X @ W + b              (m, K)
+    A  = sigmoid(Z)             K = 1: two classes
+       = softmax(Z)             K = n_classes > 2: softmax regression
+    J  = mean(cross-entropy(Z, Y)) + alpha / 2 * sum(W**2)
+    dZ = A - Y                  the output activation paired with cross-entropy
+    dW = X.T @ dZ / m + alpha * W
+    db = mean(dZ, axis=0)
 
-Parameters are ``{"W": (n_features, 1), "b": (1,)}``.
+Parameters are ``{"W": (n_features, K), "b": (K,)}``.
 """
 
 from __future__ import annotations
@@ -18,19 +19,24 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
-from .activations import sigmoid
+from .activations import output_activation
 from .init import init_weights
-from .losses import binary_cross_entropy
+from .losses import cross_entropy, l2_penalty
 
-__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes"]
+__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
 
-
-def param_shapes(n_features: int) -> dict:
-    """Shape of each parameter for ``n_features`` inputs."""
-    return {"W": (n_features, 1), "b": (1,)}
+#: The parameters that L2 regularization applies to.
+WEIGHTS = ("W",)
 
 
-def init_params(n_features: int, *, rng: np.random.Generator, init: str = "zeros", scale: float = 0.01) -> dict:
+def param_shapes(n_features: int, n_outputs: int = 1) -> dict:
+    """Shape of each parameter for ``n_features`` inputs and ``n_outputs`` logit columns."""
+    return {"W": (n_features, n_outputs), "b": (n_outputs,)}
+
+
+def init_params(
+    n_features: int, *, rng: np.random.Generator, init: str = "zeros", scale: float = 0.01, n_outputs: int = 1
+) -> dict:
     """Initial parameters on the host (float64 NumPy), ``b`` at zero.
 
     Examples
@@ -38,11 +44,11 @@ def init_params(n_features: int, *, rng: np.random.Generator, init: str = "zeros
     >>> sorted(init_params(3, rng=np.random.default_rng(0)))
     ['W', 'b']
     """
-    return {"W": init_weights(init, n_features, 1, rng, scale=scale), "b": np.zeros(1)}
+    return {"W": init_weights(init, n_features, n_outputs, rng, scale=scale), "b": np.zeros(n_outputs)}
 
 
 def logits(params: dict, X, /, *, xp=None):
-    """``Z = X @ W + b``, shape ``(n_samples, 1)``."""
+    """``Z = X @ W + b``, shape ``(n_samples, K)``."""
     return X @ params["W"] + params["b"]
 
 
@@ -51,13 +57,13 @@ def forward(params: dict, X, /, *, xp=None):
 
     Parameters
     ----------
-    params : dict with ``"W"`` of shape (n_features, 1) and ``"b"`` of shape (1,)
+    params : dict with ``"W"`` of shape (n_features, K) and ``"b"`` of shape (K,)
     X : array of shape (n_samples, n_features)
 
     Returns
     -------
-    A : array of shape (n_samples, 1)
-        Probability of the positive class.
+    A : array of shape (n_samples, K)
+        For K = 1 the probability of the positive class; else class probabilities.
     cache : dict
         ``X``, ``Z`` and ``A``, what :func:`backward` and the loss need.
 
@@ -69,23 +75,30 @@ def forward(params: dict, X, /, *, xp=None):
     """
     xp = array_namespace(X) if xp is None else xp
     Z = logits(params, X, xp=xp)
-    A = sigmoid(Z, xp=xp)
+    A = output_activation(Z, xp=xp)
     return A, {"X": X, "Z": Z, "A": A}
 
 
-def backward(params: dict, cache: dict, Y, /, *, xp=None) -> dict:
-    """Backward propagation: gradients of the mean cross-entropy, keys as ``params``.
+def backward(params: dict, cache: dict, Y, /, *, alpha: float = 0.0, xp=None) -> dict:
+    """Backward propagation: gradients of the cost, keys as ``params``.
 
-    ``Y`` has shape ``(n_samples, 1)`` and holds 0/1 in the parameters' dtype.
+    ``Y`` has shape ``(n_samples, K)``: 0/1 for K = 1, one-hot rows otherwise,
+    in the parameters' dtype.
     """
     xp = array_namespace(Y) if xp is None else xp
     m = Y.shape[0]
-    dZ = cache["A"] - Y  # sigmoid output paired with cross-entropy
-    return {"W": cache["X"].T @ dZ / m, "b": xp.mean(dZ, axis=0)}
+    dZ = cache["A"] - Y  # output activation paired with cross-entropy
+    dW = cache["X"].T @ dZ / m
+    if alpha:
+        dW = dW + alpha * params["W"]
+    return {"W": dW, "b": xp.mean(dZ, axis=0)}
 
 
-def loss_and_grads(params: dict, X, Y, /, *, xp=None):
-    """Cost (0-d array, on the device) and gradients for one full-batch step."""
+def loss_and_grads(params: dict, X, Y, /, *, alpha: float = 0.0, xp=None):
+    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
     xp = array_namespace(X) if xp is None else xp
     _, cache = forward(params, X, xp=xp)
-    return binary_cross_entropy(cache["Z"], Y, xp=xp), backward(params, cache, Y, xp=xp)
+    cost = cross_entropy(cache["Z"], Y, xp=xp)
+    if alpha:
+        cost = cost + l2_penalty([params["W"]], alpha, xp=xp)
+    return cost, backward(params, cache, Y, alpha=alpha, xp=xp)

@@ -1,15 +1,24 @@
 """Losses computed from logits, never from probabilities.
 
-Working from the logit ``z`` instead of ``a = sigmoid(z)`` avoids ``log(0)``
-when the sigmoid saturates, and pairs with the sigmoid output layer so that
-the gradient with respect to ``z`` is simply ``a - y``.
+Working from the logits ``z`` instead of the probabilities avoids ``log(0)``
+when the output saturates, and pairs with the output activation (sigmoid for
+two classes, softmax for more) so that the gradient with respect to ``z`` is
+simply ``A - Y``.
 """
 
 from __future__ import annotations
 
 from array_api_compat import array_namespace
 
-__all__ = ["LOSSES", "binary_cross_entropy", "binary_cross_entropy_per_sample"]
+__all__ = [
+    "LOSSES",
+    "binary_cross_entropy",
+    "binary_cross_entropy_per_sample",
+    "categorical_cross_entropy",
+    "cross_entropy",
+    "l2_penalty",
+    "log_softmax",
+]
 
 
 def binary_cross_entropy_per_sample(z, y, /, *, xp=None):
@@ -56,5 +65,58 @@ def binary_cross_entropy(z, y, /, *, xp=None):
     return xp.mean(binary_cross_entropy_per_sample(z, y, xp=xp))
 
 
+def log_softmax(z, /, *, xp=None):
+    """``z - logsumexp(z)`` along the last axis, shifted by the row maximum (no overflow)."""
+    xp = array_namespace(z) if xp is None else xp
+    shifted = z - xp.max(z, axis=-1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+
+
+def categorical_cross_entropy(z, y, /, *, xp=None):
+    """Mean categorical cross-entropy ``-sum(y * log softmax(z))`` over samples, from logits.
+
+    Parameters
+    ----------
+    z : array of shape (n_samples, n_classes)
+        Logits.
+    y : array of the same shape
+        One-hot targets (rows of soft targets summing to 1 also work).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(categorical_cross_entropy(np.zeros((2, 3)), np.eye(3)[:2])), 6)
+    1.098612
+    """
+    xp = array_namespace(z, y) if xp is None else xp
+    return -xp.sum(y * log_softmax(z, xp=xp)) / z.shape[0]
+
+
+def cross_entropy(z, y, /, *, xp=None):
+    """The cross-entropy paired with the output layer: binary for one logit
+    column, categorical for several."""
+    if z.shape[-1] == 1:
+        return binary_cross_entropy(z, y, xp=xp)
+    return categorical_cross_entropy(z, y, xp=xp)
+
+
+def l2_penalty(weights, alpha: float, /, *, xp=None):
+    """``alpha / 2 * sum(W**2)`` over the given weight matrices (biases are not penalized).
+
+    With the mean cross-entropy this is scikit-learn's ``LogisticRegression``
+    objective for ``C = 1 / (alpha * n_samples)``, and the course's
+    ``lambd / (2 m) * sum(W**2)`` for ``alpha = lambd / m``.
+    """
+    xp = array_namespace(*weights) if xp is None else xp
+    total = xp.sum(weights[0] * weights[0])
+    for W in weights[1:]:
+        total = total + xp.sum(W * W)
+    return (alpha / 2) * total
+
+
 #: Losses by name, each ``loss(logits, targets) -> 0-d array``.
-LOSSES = {"binary_cross_entropy": binary_cross_entropy}
+LOSSES = {
+    "binary_cross_entropy": binary_cross_entropy,
+    "categorical_cross_entropy": categorical_cross_entropy,
+    "cross_entropy": cross_entropy,
+}

@@ -2,17 +2,52 @@
 
 ``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``;
 ``apply_updates(params, updates)`` adds the updates. State is a NamedTuple that
-goes in and comes out, so an optimizer holds no hidden mutable state and any
-array it keeps stays on the parameters' device. Parameters and gradients are
-dicts of arrays with the same keys (``{"W": ..., "b": ...}``).
+goes in and comes out: any array in it (velocities, moment estimates) is
+created on the parameters' device in their dtype, and the step counter is a
+host integer, so learning-rate schedules and Adam's bias corrections are
+Python numbers that never make the device wait.
+
+The formulas are the course's (exponentially weighted averages):
+
+========== =================================================================
+gd         ``W = W - lr * dW``
+momentum   ``v = beta * v + (1 - beta) * dW``; ``W = W - lr * v``
+           (Nesterov: ``W = W - lr * (beta * v + (1 - beta) * dW)``)
+rmsprop    ``s = rho * s + (1 - rho) * dW**2``; ``W = W - lr * dW / (sqrt(s) + eps)``
+adam       momentum and rmsprop with bias correction ``1 - beta**t``
+========== =================================================================
+
+File order follows increasing complexity: schedules, then the optimizers.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 import numbers
 from typing import Callable, NamedTuple
 
-__all__ = ["OPTIMIZERS", "GradientDescentState", "Optimizer", "apply_updates", "gradient_descent", "get_optimizer"]
+from array_api_compat import array_namespace, device
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "AdamState",
+    "GradientDescentState",
+    "MomentumState",
+    "Optimizer",
+    "RMSPropState",
+    "adam",
+    "apply_updates",
+    "constant",
+    "exponential_decay",
+    "get_optimizer",
+    "gradient_descent",
+    "inverse_time_decay",
+    "momentum",
+    "rmsprop",
+    "step_decay",
+]
 
 
 class Optimizer(NamedTuple):
@@ -20,12 +55,6 @@ class Optimizer(NamedTuple):
 
     init: Callable
     update: Callable
-
-
-class GradientDescentState(NamedTuple):
-    """Plain gradient descent keeps no state beyond a step counter (a host int)."""
-
-    step: int
 
 
 def apply_updates(params: dict, updates: dict) -> dict:
@@ -40,14 +69,116 @@ def apply_updates(params: dict, updates: dict) -> dict:
     return {key: params[key] + updates[key] for key in params}
 
 
-def gradient_descent(learning_rate: float) -> Optimizer:
+# -------------------------------------------------------------------- helpers
+
+
+def _check_positive(name: str, value, *, upper: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
+    if not (value > 0 and math.isfinite(value)) or (upper is not None and value >= upper):
+        bound = f" below {upper}" if upper is not None else ""
+        raise ValueError(f"{name} must be a positive finite number{bound}, got {value!r}")
+    return float(value)
+
+
+def _as_schedule(learning_rate) -> Callable[[int], float]:
+    if callable(learning_rate):
+        return learning_rate
+    return constant(learning_rate)
+
+
+def _zeros_like(params: dict) -> dict:
+    # On each parameter's own device, in its dtype: the state lives where the parameters do.
+    return {
+        key: array_namespace(value).zeros(value.shape, dtype=value.dtype, device=device(value))
+        for key, value in params.items()
+    }
+
+
+# ------------------------------------------------------------------ schedules
+
+
+def constant(learning_rate: float) -> Callable[[int], float]:
+    """The same learning rate at every step.
+
+    Examples
+    --------
+    >>> constant(0.1)(1000)
+    0.1
+    """
+    learning_rate = _check_positive("learning_rate", learning_rate)
+    return lambda step: learning_rate
+
+
+def inverse_time_decay(learning_rate: float, decay_rate: float, decay_steps: int = 1) -> Callable[[int], float]:
+    """``learning_rate / (1 + decay_rate * step / decay_steps)`` (the course's learning-rate decay).
+
+    ``step`` counts optimizer updates (one per mini-batch), starting at 0.
+
+    Examples
+    --------
+    >>> inverse_time_decay(1.0, decay_rate=1.0, decay_steps=10)(10)
+    0.5
+    """
+    learning_rate = _check_positive("learning_rate", learning_rate)
+    decay_rate = _check_positive("decay_rate", decay_rate)
+    decay_steps = _check_positive("decay_steps", decay_steps)
+    return lambda step: learning_rate / (1 + decay_rate * step / decay_steps)
+
+
+def exponential_decay(learning_rate: float, decay_rate: float, decay_steps: int = 1) -> Callable[[int], float]:
+    """``learning_rate * decay_rate ** (step / decay_steps)``.
+
+    Examples
+    --------
+    >>> exponential_decay(1.0, decay_rate=0.5, decay_steps=10)(20)
+    0.25
+    """
+    learning_rate = _check_positive("learning_rate", learning_rate)
+    decay_rate = _check_positive("decay_rate", decay_rate, upper=1.0 + 1e-12)
+    decay_steps = _check_positive("decay_steps", decay_steps)
+    return lambda step: learning_rate * decay_rate ** (step / decay_steps)
+
+
+def step_decay(learning_rate: float, drop: float = 0.5, every: int = 1000) -> Callable[[int], float]:
+    """``learning_rate * drop ** floor(step / every)``: a staircase.
+
+    Examples
+    --------
+    >>> [step_decay(1.0, drop=0.5, every=10)(s) for s in (0, 9, 10, 25)]
+    [1.0, 1.0, 0.5, 0.25]
+    """
+    learning_rate = _check_positive("learning_rate", learning_rate)
+    drop = _check_positive("drop", drop, upper=1.0 + 1e-12)
+    every = int(_check_positive("every", every))
+    return lambda step: learning_rate * drop ** (step // every)
+
+
+#: Learning-rate schedules by name.
+SCHEDULES = {
+    "constant": constant,
+    "inverse_time": inverse_time_decay,
+    "exponential": exponential_decay,
+    "step": step_decay,
+}
+
+
+# ----------------------------------------------------------------- optimizers
+
+
+class GradientDescentState(NamedTuple):
+    """Plain gradient descent keeps only the step counter (a host int)."""
+
+    step: int
+
+
+def gradient_descent(learning_rate=0.01) -> Optimizer:
     """The textbook update ``W = W - learning_rate * dW``.
 
     Parameters
     ----------
-    learning_rate : float
-        Step size, a positive Python number (kept as a weak scalar so float32
-        parameters stay float32).
+    learning_rate : float or callable
+        Step size, or a schedule ``step -> float`` (see :func:`exponential_decay`).
 
     Examples
     --------
@@ -58,35 +189,156 @@ def gradient_descent(learning_rate: float) -> Optimizer:
     >>> apply_updates(params, updates)["W"].ravel()
     array([0.9, 0.9])
     """
-    learning_rate = _check_positive("learning_rate", learning_rate)
+    schedule = _as_schedule(learning_rate)
 
     def init(params):
         return GradientDescentState(step=0)
 
     def update(grads, state, params=None):
-        return {key: -learning_rate * g for key, g in grads.items()}, GradientDescentState(state.step + 1)
+        lr = schedule(state.step)
+        return {key: -lr * g for key, g in grads.items()}, GradientDescentState(state.step + 1)
 
     return Optimizer(init, update)
 
 
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+class MomentumState(NamedTuple):
+    step: int
+    velocity: dict
 
 
-#: Optimizer factories by name, each taking the learning rate.
-OPTIMIZERS = {"gd": gradient_descent}
+def momentum(learning_rate=0.01, beta: float = 0.9, nesterov: bool = False) -> Optimizer:
+    """Gradient descent with momentum (heavy-ball, or Nesterov's look-ahead form).
+
+    ``v = beta * v + (1 - beta) * dW`` then ``W = W - lr * v``; with
+    ``nesterov=True`` the step uses the look-ahead ``beta * v + (1 - beta) * dW``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = momentum(1.0, beta=0.5)
+    >>> params = {"W": np.zeros(1)}
+    >>> updates, state = opt.update({"W": np.ones(1)}, opt.init(params), params)
+    >>> updates["W"]
+    array([-0.5])
+    """
+    schedule = _as_schedule(learning_rate)
+    beta = _check_positive("beta", beta, upper=1.0)
+
+    def init(params):
+        return MomentumState(step=0, velocity=_zeros_like(params))
+
+    def update(grads, state, params=None):
+        lr = schedule(state.step)
+        velocity = {k: beta * state.velocity[k] + (1 - beta) * g for k, g in grads.items()}
+        if nesterov:
+            updates = {k: -lr * (beta * velocity[k] + (1 - beta) * g) for k, g in grads.items()}
+        else:
+            updates = {k: -lr * v for k, v in velocity.items()}
+        return updates, MomentumState(state.step + 1, velocity)
+
+    return Optimizer(init, update)
 
 
-def get_optimizer(optimizer, learning_rate: float) -> Optimizer:
-    """An :class:`Optimizer` from a name in :data:`OPTIMIZERS` or an Optimizer itself."""
+class RMSPropState(NamedTuple):
+    step: int
+    square_avg: dict
+
+
+def rmsprop(learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8) -> Optimizer:
+    """RMSProp: ``s = rho * s + (1 - rho) * dW**2``; ``W = W - lr * dW / (sqrt(s) + eps)``."""
+    schedule = _as_schedule(learning_rate)
+    rho = _check_positive("rho", rho, upper=1.0)
+    eps = _check_positive("eps", eps)
+
+    def init(params):
+        return RMSPropState(step=0, square_avg=_zeros_like(params))
+
+    def update(grads, state, params=None):
+        lr = schedule(state.step)
+        square_avg = {k: rho * state.square_avg[k] + (1 - rho) * (g * g) for k, g in grads.items()}
+        updates = {
+            k: -lr * g / (array_namespace(g).sqrt(square_avg[k]) + eps) for k, g in grads.items()
+        }
+        return updates, RMSPropState(state.step + 1, square_avg)
+
+    return Optimizer(init, update)
+
+
+class AdamState(NamedTuple):
+    step: int
+    first_moment: dict
+    second_moment: dict
+
+
+def adam(learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+    """Adam (Kingma & Ba, 2015), with the course's bias-corrected moment estimates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = adam(0.1)
+    >>> params = {"W": np.zeros(2)}
+    >>> updates, _ = opt.update({"W": np.asarray([3.0, -0.001])}, opt.init(params), params)
+    >>> np.round(updates["W"], 6)  # the first step has the learning rate's size whatever the gradient's
+    array([-0.1     ,  0.099999])
+    """
+    schedule = _as_schedule(learning_rate)
+    beta1 = _check_positive("beta1", beta1, upper=1.0)
+    beta2 = _check_positive("beta2", beta2, upper=1.0)
+    eps = _check_positive("eps", eps)
+
+    def init(params):
+        return AdamState(step=0, first_moment=_zeros_like(params), second_moment=_zeros_like(params))
+
+    def update(grads, state, params=None):
+        t = state.step + 1
+        lr = schedule(state.step)
+        first = {k: beta1 * state.first_moment[k] + (1 - beta1) * g for k, g in grads.items()}
+        second = {k: beta2 * state.second_moment[k] + (1 - beta2) * (g * g) for k, g in grads.items()}
+        correction1, correction2 = 1 - beta1**t, 1 - beta2**t
+        updates = {
+            k: -lr * (first[k] / correction1) / (array_namespace(g).sqrt(second[k] / correction2) + eps)
+            for k, g in grads.items()
+        }
+        return updates, AdamState(t, first, second)
+
+    return Optimizer(init, update)
+
+
+#: Optimizer factories by name; each takes ``learning_rate`` first, then its own hyperparameters.
+OPTIMIZERS = {
+    "gd": gradient_descent,
+    "momentum": momentum,
+    "nesterov": lambda learning_rate=0.01, beta=0.9: momentum(learning_rate, beta, nesterov=True),
+    "rmsprop": rmsprop,
+    "adam": adam,
+}
+
+
+def get_optimizer(optimizer, learning_rate, params: dict | None = None) -> Optimizer:
+    """An :class:`Optimizer` from a name in :data:`OPTIMIZERS` or an Optimizer itself.
+
+    ``learning_rate`` (a float or a schedule) and ``params`` (a dict of the
+    optimizer's other hyperparameters, e.g. ``{"beta": 0.95}``) apply to a name.
+    """
     if isinstance(optimizer, Optimizer):
+        if params:
+            raise ValueError("optimizer_params applies to an optimizer given by name, not to an Optimizer object")
         return optimizer
     try:
         factory = OPTIMIZERS[optimizer]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(OPTIMIZERS)}") from None
-    return factory(learning_rate)
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; valid names: {', '.join(OPTIMIZERS)}, or an optim.Optimizer"
+        ) from None
+    params = dict(params or {})
+    valid = [name for name in inspect.signature(factory).parameters if name != "learning_rate"]
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"optimizer {optimizer!r} has no hyperparameter {', '.join(map(repr, unknown))}; "
+            f"valid: {', '.join(valid) or 'none'}"
+        )
+    if not callable(learning_rate):
+        _check_positive("learning_rate", learning_rate)
+    return factory(learning_rate, **params)

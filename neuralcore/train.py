@@ -1,37 +1,77 @@
 """The training loop: forward, cost, backward, optimizer update, apply.
 
-The cost of every iteration is kept as a 0-d array on the training device and
-read back to the host in blocks (``xp.stack`` then one transfer), so a GPU is
-never made to wait for the host after each step.
+One *epoch* is one pass over the data: a single update in full-batch mode (the
+textbook algorithm, where epochs and iterations coincide), ``ceil(n /
+batch_size)`` updates in mini-batch mode.
+
+The cost of each epoch (and the validation score, when there is a validation
+set) stays a 0-d array on the training device; they are read back to the host
+in blocks (``xp.stack`` then one transfer), so a GPU is not made to wait after
+every step. Because parameter updates are functional (new arrays, never
+in-place), the loop keeps plain references to the parameters of the epochs in
+the current block: stopping rules and divergence handling then return the
+exact parameters of any epoch without recomputation. The block length is
+bounded so that those references stay within :data:`REFERENCE_BUDGET` bytes.
 """
 
 from __future__ import annotations
 
 import math
-import sys
+import warnings
 from typing import Callable, NamedTuple
 
-from array_api_compat import array_namespace
+import numpy as np
+from array_api_compat import array_namespace, device
 
 from .device import to_numpy
-from .exceptions import DivergenceError
+from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import Optimizer, apply_updates
+from .progress import Progress
 
-__all__ = ["TrainResult", "train_full_batch"]
+__all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "TrainResult", "train"]
 
-#: Iterations between two read-backs of the costs when nothing is printed.
+#: Epochs between two read-backs of the costs (at most).
 READBACK_EVERY = 256
+
+#: Bytes of parameters the loop may keep referenced between two read-backs.
+REFERENCE_BUDGET = 64 * 2**20
 
 
 class TrainResult(NamedTuple):
-    """Parameters after training, the cost per iteration, and the number of updates."""
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    params : dict
+        Final parameters (the best ones on the validation set when early stopping used one).
+    loss_curve : list of float
+        One training cost per epoch.
+    n_iter : int
+        Epochs run (full batch: updates made).
+    validation_scores : list of float or None
+        Validation accuracy per epoch, when a validation set was given.
+    best_epoch : int or None
+        Epoch whose parameters were returned by early stopping on the validation set.
+    converged : bool
+        True when a stopping rule ended training before ``max_iter``.
+    """
 
     params: dict
     loss_curve: list
     n_iter: int
+    validation_scores: list | None
+    best_epoch: int | None
+    converged: bool
 
 
-def train_full_batch(
+class _Record(NamedTuple):
+    cost: object  # 0-d device array
+    score: object  # 0-d device array or None
+    at: dict  # the parameters that ``score`` (and, in full batch, ``cost``) describe
+    after: dict  # the parameters at the end of the epoch
+
+
+def train(
     loss_and_grads: Callable,
     params: dict,
     X,
@@ -39,91 +79,222 @@ def train_full_batch(
     *,
     optimizer: Optimizer,
     max_iter: int,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    tol: float | None = None,
+    n_iter_no_change: int = 10,
+    validation: Callable | None = None,
     verbose: int = 0,
-    print_every: int = 100,
+    print_every: int | None = None,
     stream=None,
 ) -> TrainResult:
-    """Full-batch gradient-based training, the textbook loop.
+    """Train ``params`` by an optimizer, full batch or in mini-batches.
 
     Parameters
     ----------
     loss_and_grads : callable
-        ``loss_and_grads(params, X, Y) -> (cost, grads)`` with ``cost`` a 0-d
-        array and ``grads`` a dict keyed like ``params``.
+        ``loss_and_grads(params, X, Y) -> (cost, grads)``: a 0-d array and a
+        dict keyed like ``params``.
     params : dict of arrays
         Starting parameters, on the device of ``X``. Not modified.
     X : array of shape (n_samples, n_features)
-    Y : array of shape (n_samples, 1)
+    Y : array of shape (n_samples, n_outputs)
     optimizer : Optimizer
     max_iter : int
-        Number of updates.
+        Epochs (full batch: updates, the textbook's iterations).
+    batch_size : int or None
+        ``None``: full batch. Else the mini-batch size; the last, smaller batch
+        of an epoch is used, not dropped.
+    shuffle : bool
+        Mini-batch mode: draw a new order of the samples each epoch, on the
+        host from ``rng`` (the same batches on every backend).
+    rng : numpy.random.Generator
+        Source of the shuffling.
+    tol, n_iter_no_change : float or None, int
+        Training-cost rule: stop after ``n_iter_no_change`` consecutive epochs
+        whose cost did not improve on the best by at least ``tol``. ``None``
+        disables it. Without a validation set, reaching ``max_iter`` while the
+        rule is on issues a :class:`ConvergenceWarning`.
+    validation : callable, optional
+        ``validation(params) -> 0-d array``, a score where higher is better
+        (accuracy). Enables early stopping: training stops after
+        ``n_iter_no_change`` epochs without improvement by more than ``tol``
+        (or 0), and the best parameters are returned.
     verbose : int
-        ``0`` silent; ``>= 1`` prints ``Cost after iteration i: J`` every
-        ``print_every`` iterations, as the course does.
-    stream : file-like, optional
-        Where to print (default ``sys.stdout``).
+        0 silent; 1 a progress bar (tqdm, on a terminal, for runs longer than
+        a second); 2 the course's ``Cost after iteration i: J`` lines.
+    print_every : int, optional
+        Epochs between two printed lines with ``verbose=2`` (default 100 in
+        full batch, 1 with mini-batches).
 
     Returns
     -------
     TrainResult
-        ``loss_curve[i]`` is the cost at the parameters after ``i`` updates,
-        computed in the forward pass of iteration ``i`` before its update.
+        Full batch: ``loss_curve[i]`` is the cost at the parameters after
+        ``i`` updates, computed before update ``i``; validation scores describe
+        the same parameters. Mini-batches: ``loss_curve[e]`` is the mean of the
+        batch costs met during epoch ``e``, and the validation score is
+        measured after the epoch.
 
     Raises
     ------
     DivergenceError
-        When a cost is NaN or infinite; it names the iteration and carries the
-        last parameters whose cost was finite.
+        A NaN or infinite cost. It names the epoch and carries the last
+        parameters known to give finite costs.
     """
     xp = array_namespace(X)
-    stream = sys.stdout if stream is None else stream
-    block = print_every if verbose else READBACK_EVERY
+    n_samples = X.shape[0]
+    full_batch = batch_size is None or batch_size >= n_samples
+    if print_every is None:
+        print_every = 100 if full_batch else 1
+    block = _block_length(params, print_every if verbose >= 2 else READBACK_EVERY)
+    if not full_batch:
+        block = 1  # an epoch is many steps: one read-back per epoch costs nothing
+    rng = np.random.default_rng() if rng is None else rng
+    watcher = _Stopping(tol, n_iter_no_change, has_validation=validation is not None)
+    progress = Progress(max_iter, verbose=verbose, print_every=print_every, full_batch=full_batch, stream=stream)
     state = optimizer.init(params)
     loss_curve: list[float] = []
-    pending = []
-    # The last parameters known to give a finite cost, and their iteration.
-    anchor = (params, state, 0)
-    for i in range(max_iter):
-        iteration_params, iteration_state = params, state
-        cost, grads = loss_and_grads(params, X, Y)
-        pending.append(cost)
-        updates, state = optimizer.update(grads, state, params)
-        params = apply_updates(params, updates)
-        if len(pending) == block or i == max_iter - 1:
-            values = [float(v) for v in to_numpy(xp.stack(pending))]
-            first_bad = next((k for k, v in enumerate(values) if not math.isfinite(v)), None)
-            if first_bad is not None:
-                _raise_divergence(loss_and_grads, optimizer, anchor, X, Y, loss_curve + values[:first_bad])
-            if verbose:
-                for k, value in enumerate(values, start=len(loss_curve)):
-                    if k % print_every == 0:
-                        print(f"Cost after iteration {k}: {value:f}", file=stream, flush=True)
-            loss_curve.extend(values)
+    scores: list[float] | None = [] if validation is not None else None
+    pending: list[_Record] = []
+    last_good = params
+    stop_at = None
+    try:
+        for epoch in range(max_iter):
+            start = params
+            if full_batch:
+                cost, grads = loss_and_grads(params, X, Y)
+                score = validation(params) if validation is not None else None
+                updates, state = optimizer.update(grads, state, params)
+                params = apply_updates(params, updates)
+                pending.append(_Record(cost, score, start, params))
+            else:
+                cost, params, state = _epoch(loss_and_grads, params, state, optimizer, X, Y, batch_size, shuffle, rng, xp)
+                score = validation(params) if validation is not None else None
+                pending.append(_Record(cost, score, params, params))
+            progress.advance()
+            if len(pending) < block and epoch < max_iter - 1:
+                continue
+            first = len(loss_curve)
+            costs = _read(xp, [r.cost for r in pending])
+            values = _read(xp, [r.score for r in pending]) if validation is not None else [None] * len(pending)
+            for offset, (record, value, score_value) in enumerate(zip(pending, costs, values)):
+                index = first + offset
+                if not math.isfinite(value):
+                    # full batch: the parameters of the previous iteration; mini-batches: those
+                    # at the start of this epoch (every batch cost before was finite)
+                    previous = pending[offset - 1] if offset else None
+                    good = last_good if previous is None else (previous.at if full_batch else previous.after)
+                    progress.close()
+                    raise _divergence(index, good, loss_curve)
+                loss_curve.append(value)
+                if scores is not None:
+                    scores.append(score_value)
+                if watcher.update(index, value, score_value, record):
+                    stop_at = index
+                    break
+            progress.report(first, loss_curve[first:])
+            last_good = pending[-1].at if full_batch else pending[-1].after
             pending = []
-            anchor = (iteration_params, iteration_state, i)
-    return TrainResult(params, loss_curve, max_iter)
+            if stop_at is not None:
+                break
+    finally:
+        progress.close()
+    n_iter = len(loss_curve)
+    if stop_at is not None:
+        params = watcher.result_params()
+    elif watcher.best_params is not None:
+        params = watcher.best_params
+    if watcher.tol is not None and stop_at is None and validation is None:
+        warnings.warn(
+            f"training stopped at max_iter={max_iter} before the cost stopped improving by tol={watcher.tol:g} "
+            f"for {watcher.patience} epochs; increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_epoch, stop_at is not None)
 
 
-def _raise_divergence(loss_and_grads, optimizer, anchor, X, Y, loss_curve):
-    # Costs are read back in blocks, so replay the few updates from the last
-    # parameters known to be good up to the last finite cost: the loop is
-    # deterministic, and this keeps the last good parameters without copying
-    # them at every step.
-    iteration = len(loss_curve)
-    params, state, anchor_iteration = anchor
-    for _ in range(max(iteration - 1, 0) - anchor_iteration):
-        _, grads = loss_and_grads(params, X, Y)
+def _epoch(loss_and_grads, params, state, optimizer, X, Y, batch_size, shuffle, rng, xp):
+    n_samples = X.shape[0]
+    if shuffle:
+        # The permutation comes from the host generator: one seed, the same batches everywhere.
+        order = xp.asarray(rng.permutation(n_samples), device=device(X))
+    total = None
+    for begin in range(0, n_samples, batch_size):
+        end = min(begin + batch_size, n_samples)
+        if shuffle:
+            index = order[begin:end]
+            X_batch, Y_batch = xp.take(X, index, axis=0), xp.take(Y, index, axis=0)
+        else:
+            X_batch, Y_batch = X[begin:end, ...], Y[begin:end, ...]
+        cost, grads = loss_and_grads(params, X_batch, Y_batch)
+        weighted = cost * (end - begin)
+        total = weighted if total is None else total + weighted
         updates, state = optimizer.update(grads, state, params)
         params = apply_updates(params, updates)
-    if iteration == 0:
+    return total / n_samples, params, state
+
+
+def _block_length(params: dict, wanted: int) -> int:
+    nbytes = sum(int(np.prod(v.shape)) * _itemsize(v) for v in params.values())
+    return max(1, min(wanted, REFERENCE_BUDGET // max(nbytes, 1)))
+
+
+def _itemsize(x) -> int:
+    return 8 if "64" in str(x.dtype) else 4
+
+
+def _read(xp, values) -> list:
+    return [float(v) for v in to_numpy(xp.stack(values))]
+
+
+def _divergence(index, params, loss_curve):
+    if index == 0:
         message = (
             "training diverged: the cost at the starting parameters is not finite "
             "(check the input scale and the initial parameters)"
         )
     else:
         message = (
-            f"training diverged: the cost became NaN or infinite at iteration {iteration} "
+            f"training diverged: the cost became NaN or infinite at iteration {index} "
             f"(last finite cost {loss_curve[-1]:.6g}); try a smaller learning_rate. "
             "The last finite parameters are kept in this error's .params"
         )
-    raise DivergenceError(message, iteration=iteration, params=params, loss_curve=loss_curve)
+    return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve))
+
+
+class _Stopping:
+    """The stopping rules, fed one epoch at a time with host values."""
+
+    def __init__(self, tol, patience, *, has_validation):
+        self.tol = tol
+        self.patience = patience
+        self.has_validation = has_validation
+        self.best = math.inf if not has_validation else -math.inf
+        self.count = 0
+        self.best_epoch = None
+        self.best_params = None
+        self.last_params = None
+
+    def update(self, index, cost, score, record) -> bool:
+        self.last_params = record.after
+        threshold = self.tol or 0.0
+        if self.has_validation:
+            if score > self.best + threshold:
+                self.best, self.best_epoch, self.best_params, self.count = score, index, record.at, 0
+            else:
+                self.count += 1
+            return self.count >= self.patience
+        if self.tol is None:
+            return False
+        if cost < self.best - threshold:
+            self.count = 0
+        else:
+            self.count += 1
+        self.best = min(self.best, cost)
+        return self.count >= self.patience
+
+    def result_params(self):
+        return self.best_params if self.has_validation else self.last_params

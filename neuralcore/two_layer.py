@@ -4,15 +4,16 @@ Course notation, in our ``(n_samples, n_features)`` layout::
 
     Z1 = X @ W1 + b1            (m, n_h)
     A1 = g(Z1)                  g = tanh, relu, leaky_relu or sigmoid
-    Z2 = A1 @ W2 + b2           (m, 1)
-    A2 = sigmoid(Z2)
-    J  = mean(BCE(Z2, Y))       from logits
+    Z2 = A1 @ W2 + b2           (m, K)
+    A2 = sigmoid(Z2)            K = 1: two classes
+       = softmax(Z2)            K = n_classes > 2
+    J  = mean(cross-entropy(Z2, Y)) + alpha / 2 * (sum(W1**2) + sum(W2**2))
     dZ2 = A2 - Y
-    dW2 = A1.T @ dZ2 / m        db2 = mean(dZ2)
-    dZ1 = (dZ2 @ W2.T) * g'(A1) g' written from the output A1
-    dW1 = X.T @ dZ1 / m         db1 = mean(dZ1, axis=0)
+    dW2 = A1.T @ dZ2 / m + alpha * W2        db2 = mean(dZ2, axis=0)
+    dZ1 = (dZ2 @ W2.T) * g'(A1)              g' written from the output A1
+    dW1 = X.T @ dZ1 / m + alpha * W1         db1 = mean(dZ1, axis=0)
 
-Parameters are ``{"W1": (n_features, n_h), "b1": (n_h,), "W2": (n_h, 1), "b2": (1,)}``.
+Parameters are ``{"W1": (n_features, n_h), "b1": (n_h,), "W2": (n_h, K), "b2": (K,)}``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,24 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
-from .activations import ACTIVATION_GRADS, ACTIVATIONS, sigmoid
+from .activations import ACTIVATION_GRADS, ACTIVATIONS, output_activation
 from .init import init_weights
-from .losses import binary_cross_entropy
+from .losses import cross_entropy, l2_penalty
 
-__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes"]
+__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
+
+#: The parameters that L2 regularization applies to.
+WEIGHTS = ("W1", "W2")
 
 
-def param_shapes(n_features: int, hidden_units: int) -> dict:
+def param_shapes(n_features: int, hidden_units: int, n_outputs: int = 1) -> dict:
     """Shape of each parameter."""
-    return {"W1": (n_features, hidden_units), "b1": (hidden_units,), "W2": (hidden_units, 1), "b2": (1,)}
+    return {
+        "W1": (n_features, hidden_units),
+        "b1": (hidden_units,),
+        "W2": (hidden_units, n_outputs),
+        "b2": (n_outputs,),
+    }
 
 
 def init_params(
@@ -39,6 +48,7 @@ def init_params(
     rng: np.random.Generator,
     init: str = "normal",
     scale: float = 0.01,
+    n_outputs: int = 1,
 ) -> dict:
     """Initial parameters on the host (float64 NumPy); ``W1`` is drawn before ``W2``.
 
@@ -51,8 +61,8 @@ def init_params(
     return {
         "W1": init_weights(init, n_features, hidden_units, rng, scale=scale),
         "b1": np.zeros(hidden_units),
-        "W2": init_weights(init, hidden_units, 1, rng, scale=scale),
-        "b2": np.zeros(1),
+        "W2": init_weights(init, hidden_units, n_outputs, rng, scale=scale),
+        "b2": np.zeros(n_outputs),
     }
 
 
@@ -61,7 +71,7 @@ def _hidden(params: dict, X, activation: str, xp):
 
 
 def logits(params: dict, X, /, *, activation: str = "tanh", xp=None):
-    """Output logits ``Z2``, shape ``(n_samples, 1)``."""
+    """Output logits ``Z2``, shape ``(n_samples, K)``."""
     xp = array_namespace(X) if xp is None else xp
     return _hidden(params, X, activation, xp) @ params["W2"] + params["b2"]
 
@@ -78,8 +88,8 @@ def forward(params: dict, X, /, *, activation: str = "tanh", xp=None):
 
     Returns
     -------
-    A2 : array of shape (n_samples, 1)
-        Probability of the positive class.
+    A2 : array of shape (n_samples, K)
+        For K = 1 the probability of the positive class; else class probabilities.
     cache : dict
         ``X``, ``A1``, ``Z2`` and ``A2``.
 
@@ -93,28 +103,32 @@ def forward(params: dict, X, /, *, activation: str = "tanh", xp=None):
     xp = array_namespace(X) if xp is None else xp
     A1 = _hidden(params, X, activation, xp)
     Z2 = A1 @ params["W2"] + params["b2"]
-    A2 = sigmoid(Z2, xp=xp)
+    A2 = output_activation(Z2, xp=xp)
     return A2, {"X": X, "A1": A1, "Z2": Z2, "A2": A2}
 
 
-def backward(params: dict, cache: dict, Y, /, *, activation: str = "tanh", xp=None) -> dict:
-    """Backward propagation: gradients of the mean cross-entropy, keys as ``params``."""
+def backward(params: dict, cache: dict, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None) -> dict:
+    """Backward propagation: gradients of the cost, keys as ``params``.
+
+    ``Y`` has shape ``(n_samples, K)``: 0/1 for K = 1, one-hot rows otherwise.
+    """
     xp = array_namespace(Y) if xp is None else xp
     m = Y.shape[0]
     A1 = cache["A1"]
-    dZ2 = cache["A2"] - Y  # sigmoid output paired with cross-entropy
+    dZ2 = cache["A2"] - Y  # output activation paired with cross-entropy
     dZ1 = (dZ2 @ params["W2"].T) * ACTIVATION_GRADS[activation](A1, xp=xp)
-    return {
-        "W1": cache["X"].T @ dZ1 / m,
-        "b1": xp.mean(dZ1, axis=0),
-        "W2": A1.T @ dZ2 / m,
-        "b2": xp.mean(dZ2, axis=0),
-    }
+    dW1 = cache["X"].T @ dZ1 / m
+    dW2 = A1.T @ dZ2 / m
+    if alpha:
+        dW1, dW2 = dW1 + alpha * params["W1"], dW2 + alpha * params["W2"]
+    return {"W1": dW1, "b1": xp.mean(dZ1, axis=0), "W2": dW2, "b2": xp.mean(dZ2, axis=0)}
 
 
-def loss_and_grads(params: dict, X, Y, /, *, activation: str = "tanh", xp=None):
-    """Cost (0-d array, on the device) and gradients for one full-batch step."""
+def loss_and_grads(params: dict, X, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None):
+    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
     xp = array_namespace(X) if xp is None else xp
     _, cache = forward(params, X, activation=activation, xp=xp)
-    cost = binary_cross_entropy(cache["Z2"], Y, xp=xp)
-    return cost, backward(params, cache, Y, activation=activation, xp=xp)
+    cost = cross_entropy(cache["Z2"], Y, xp=xp)
+    if alpha:
+        cost = cost + l2_penalty([params["W1"], params["W2"]], alpha, xp=xp)
+    return cost, backward(params, cache, Y, activation=activation, alpha=alpha, xp=xp)

@@ -14,7 +14,16 @@ import numpy as np
 
 from .device import Backend, backend_of, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
 
-__all__ = ["check_X", "check_labels", "dtype_name"]
+__all__ = [
+    "check_X",
+    "check_choice",
+    "check_int",
+    "check_labels",
+    "check_number",
+    "dtype_name",
+    "encode_labels",
+    "stratified_split",
+]
 
 _FLOAT_NAMES = ("float32", "float64")
 
@@ -189,20 +198,78 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y") -> np.ndarray:
     return arr
 
 
-def encode_binary(y: np.ndarray, name: str = "y"):
-    """``classes`` (sorted, two of them) and ``y`` encoded as 0/1 (1 for ``classes[1]``)."""
-    try:
-        classes = np.unique(y)
-    except TypeError:
-        raise TypeError(f"{name} mixes label types that cannot be ordered: {sorted(set(map(type, y)), key=str)}") from None
-    if classes.shape[0] < 2:
-        raise ValueError(
-            f"{name} has a single class ({classes.tolist()[0]!r}); binary classification needs two distinct labels"
-        )
-    if classes.shape[0] > 2:
-        shown = ", ".join(repr(c) for c in classes[:6].tolist()) + (", ..." if classes.shape[0] > 6 else "")
-        raise ValueError(
-            f"{name} has {classes.shape[0]} classes ({shown}); these models classify two "
-            "(binary labels such as 0/1)"
-        )
-    return classes, (y == classes[1]).astype(np.float64)
+def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = "y"):
+    """Sorted ``classes`` and targets ``Y`` as float64 host columns.
+
+    Two classes: ``Y`` of shape (n, 1), 1 for ``classes[1]`` (the sigmoid
+    output). More: one-hot rows of shape (n, n_classes) (the softmax output).
+    With ``classes`` given (validation data), labels outside them are an error.
+    """
+    if classes is None:
+        try:
+            classes = np.unique(y)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in y})
+            raise TypeError(f"{name} mixes label types that cannot be ordered: {kinds}") from None
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{name} has a single class ({classes.tolist()[0]!r}); classification needs at least two distinct labels"
+            )
+    else:
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"{name} holds labels {unknown.tolist()} that are not among the training classes {classes.tolist()}"
+            )
+    index = np.searchsorted(classes, y)
+    if classes.shape[0] == 2:
+        return classes, (index == 1).astype(np.float64).reshape(-1, 1)
+    return classes, np.eye(classes.shape[0])[index]
+
+
+def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Generator):
+    """Indices ``(train, validation)``: ``fraction`` of each class to validation, drawn from ``rng``."""
+    train, held_out = [], []
+    for label in np.unique(y_index):
+        members = rng.permutation(np.flatnonzero(y_index == label))
+        n_val = int(round(fraction * members.shape[0]))
+        if n_val < 1 or n_val >= members.shape[0]:
+            raise ValueError(
+                f"validation_fraction={fraction} leaves class {label} with {members.shape[0] - n_val} training and "
+                f"{n_val} validation samples; each needs at least one (use more data or another fraction)"
+            )
+        held_out.append(members[:n_val])
+        train.append(members[n_val:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(held_out))
+
+
+def check_number(name, value, *, minimum=None, positive=False, below=None, allow_none=False):
+    """A finite real hyperparameter, optionally bounded; raises naming it."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be below {below}, got {value!r}")
+
+
+def check_int(name, value, *, minimum, allow_none=False):
+    """An integer hyperparameter of at least ``minimum``; raises naming it."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+def check_choice(name, value, choices):
+    """One of ``choices``; the message lists them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")

@@ -242,7 +242,7 @@ class TestEstimatorContract:
 
     def test_score_with_unknown_labels(self, make):
         model = make(backend="numpy").fit(X_SMALL, y_SMALL)
-        with pytest.raises(ValueError, match=r"labels \[2\] that the model was not fitted with"):
+        with pytest.raises(ValueError, match=r"y holds labels \[2\] that are not among the training classes \[0, 1\]"):
             model.score(X_SMALL, np.where(y_SMALL == 1, 2, 0))
 
     def test_pickle_gives_numpy_parameters(self, make, backend_case):
@@ -309,8 +309,7 @@ class TestInputValidation:
     @pytest.mark.parametrize(
         ("y", "message"),
         [
-            ([0, 0, 0, 0], r"y has a single class \(0\); binary classification needs two distinct labels"),
-            ([0, 1, 2, 1], r"y has 3 classes \(0, 1, 2\)"),
+            ([0, 0, 0, 0], r"y has a single class \(0\); classification needs at least two distinct labels"),
             ([0, 1, 1], "X has 4 samples but y has 3"),
             (np.ones((4, 2)), r"y must be 1-D of shape \(n_samples,\), got shape \(4, 2\)"),
             ([0.0, 1.0, np.nan, 1.0], "y contains NaN"),

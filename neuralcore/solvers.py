@@ -1,0 +1,201 @@
+"""Second-order solvers for logistic regression: L-BFGS and Newton (IRLS).
+
+Both minimize the same objective as gradient descent, the mean cross-entropy
+plus ``alpha / 2 * ||W||^2`` (binary sigmoid or multinomial softmax), written
+against the Array API: the parameters are packed into one vector on the
+training device, and only scalars (costs, directional derivatives) come back to
+the host to steer the line search. With ``alpha > 0`` the optimum is unique
+(up to a common shift of the softmax intercepts, which changes nothing) and
+equals scikit-learn's ``LogisticRegression(C=1 / (alpha * n_samples))``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from array_api_compat import array_namespace, device
+
+from . import logistic
+from .activations import output_activation
+
+__all__ = ["SOLVERS", "SolverResult", "lbfgs", "newton"]
+
+_ARMIJO = 1e-4  # sufficient-decrease constant of the backtracking line search
+_MAX_HALVINGS = 40
+
+
+class SolverResult(NamedTuple):
+    params: dict
+    loss_curve: list
+    n_iter: int
+    converged: bool
+
+
+class _Packed:
+    """Packs ``{"W": (f, K), "b": (K,)}`` into one vector ``[W.ravel(), b]`` and back."""
+
+    def __init__(self, params: dict, xp):
+        self.xp = xp
+        self.shape = params["W"].shape
+        self.size = self.shape[0] * self.shape[1]
+
+    def pack(self, params):
+        return self.xp.concat([self.xp.reshape(params["W"], (-1,)), params["b"]])
+
+    def unpack(self, theta):
+        return {"W": self.xp.reshape(theta[: self.size], self.shape), "b": theta[self.size :]}
+
+
+def _objective(X, Y, alpha, packer) -> Callable:
+    def value_and_grad(theta):
+        cost, grads = logistic.loss_and_grads(packer.unpack(theta), X, Y, alpha=alpha, xp=packer.xp)
+        return cost, packer.pack(grads)
+
+    return value_and_grad
+
+
+def _line_search(fg, theta, f, g, direction, xp, step=1.0):
+    """Backtracking (Armijo) from ``step``; returns the new point or None if no decrease is found."""
+    slope = float(xp.sum(g * direction))
+    f_host = float(f)
+    for _ in range(_MAX_HALVINGS):
+        candidate = theta + step * direction
+        f_new, g_new = fg(candidate)
+        f_new_host = float(f_new)
+        if f_new_host <= f_host + _ARMIJO * step * slope:
+            return candidate, f_new, g_new, step
+        step *= 0.5
+    return None
+
+
+def _gradient_small(g, xp, tol) -> bool:
+    return float(xp.max(xp.abs(g))) <= tol
+
+
+def lbfgs(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, history: int = 10) -> SolverResult:
+    """Limited-memory BFGS (two-loop recursion) with a backtracking line search.
+
+    Stops when the largest gradient component is at most ``tol``, or when the
+    line search cannot decrease the cost any more (the floating-point limit).
+    """
+    xp = array_namespace(X)
+    packer = _Packed(params, xp)
+    fg = _objective(X, Y, alpha, packer)
+    theta = packer.pack(params)
+    f, g = fg(theta)
+    s_list, y_list, rho_list = [], [], []
+    loss_curve, converged = [], False
+    for _ in range(max_iter):
+        loss_curve.append(float(f))
+        if _gradient_small(g, xp, tol):
+            converged = True
+            break
+        direction = -_two_loop(g, s_list, y_list, rho_list, xp)
+        if float(xp.sum(g * direction)) >= 0:  # not a descent direction: forget the curvature pairs
+            s_list, y_list, rho_list = [], [], []
+            direction = -g
+        first_step = 1.0 if s_list else min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12))
+        found = _line_search(fg, theta, f, g, direction, xp, step=first_step)
+        if found is None:
+            converged = True  # no decrease is representable: we are at the optimum to working precision
+            break
+        theta_new, f, g_new, _ = found
+        s, y = theta_new - theta, g_new - g
+        sy = float(xp.sum(s * y))
+        if sy > 1e-12 * float(xp.sum(y * y)):
+            s_list.append(s)
+            y_list.append(y)
+            rho_list.append(1.0 / sy)
+            if len(s_list) > history:
+                s_list.pop(0), y_list.pop(0), rho_list.pop(0)
+        theta, g = theta_new, g_new
+    return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged)
+
+
+def _two_loop(g, s_list, y_list, rho_list, xp):
+    q = g
+    alphas = []
+    for s, y, rho in zip(reversed(s_list), reversed(y_list), reversed(rho_list)):
+        a = rho * float(xp.sum(s * q))
+        alphas.append(a)
+        q = q - a * y
+    if s_list:
+        s, y = s_list[-1], y_list[-1]
+        q = q * (float(xp.sum(s * y)) / float(xp.sum(y * y)))
+    for (s, y, rho), a in zip(zip(s_list, y_list, rho_list), reversed(alphas)):
+        b = rho * float(xp.sum(y * q))
+        q = q + (a - b) * s
+    return q
+
+
+def _hessian(params: dict, X, alpha: float, xp):
+    """Hessian of the objective in the packed order ``[W.ravel() (row-major), b]``."""
+    m, n_features = X.shape
+    Z = logistic.logits(params, X, xp=xp)
+    A = output_activation(Z, xp=xp)
+    K = A.shape[1]
+    dtype, dev = X.dtype, device(X)
+    if K == 1:
+        weights = [[A[:, 0] * (1 - A[:, 0])]]
+    else:
+        eye = xp.eye(K, dtype=dtype, device=dev)
+        weights = [[A[:, k] * (eye[k, l] - A[:, l]) for l in range(K)] for k in range(K)]
+    # blocks[k][l]: the (f + 1) x (f + 1) block of classes k and l, intercept last
+    rows = []
+    for k in range(K):
+        row = []
+        for l in range(K):
+            c = weights[k][l]
+            XtcX = X.T @ (xp.reshape(c, (-1, 1)) * X) / m
+            Xtc = xp.reshape(X.T @ c / m, (n_features, 1))
+            row.append((XtcX, Xtc, xp.reshape(xp.sum(c) / m, (1, 1))))
+        rows.append(row)
+    # Assemble in the packed order: index i * K + k for W[i, k], then f * K + k for b[k].
+    WW = xp.stack([xp.stack([rows[k][l][0] for l in range(K)], axis=0) for k in range(K)], axis=0)  # (K, K, f, f)
+    WW = xp.reshape(xp.permute_dims(WW, (2, 0, 3, 1)), (n_features * K, n_features * K))
+    Wb = xp.stack([xp.stack([rows[k][l][1][:, 0] for l in range(K)], axis=0) for k in range(K)], axis=0)  # (K, K, f)
+    Wb = xp.reshape(xp.permute_dims(Wb, (2, 0, 1)), (n_features * K, K))
+    bb = xp.stack([xp.stack([rows[k][l][2][0, 0] for l in range(K)]) for k in range(K)])  # (K, K)
+    if alpha:
+        WW = WW + alpha * xp.eye(n_features * K, dtype=dtype, device=dev)
+    top = xp.concat([WW, Wb], axis=1)
+    bottom = xp.concat([Wb.T, bb], axis=1)
+    return xp.concat([top, bottom], axis=0)
+
+
+def newton(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float) -> SolverResult:
+    """Newton's method (iteratively reweighted least squares) with a backtracking line search.
+
+    Each step solves ``H d = -g`` with the full Hessian, of size
+    ``(n_features + 1) * K`` squared: meant for moderate ``n_features``.
+    """
+    xp = array_namespace(X)
+    packer = _Packed(params, xp)
+    fg = _objective(X, Y, alpha, packer)
+    theta = packer.pack(params)
+    f, g = fg(theta)
+    size = theta.shape[0]
+    loss_curve, converged = [], False
+    for _ in range(max_iter):
+        loss_curve.append(float(f))
+        if _gradient_small(g, xp, tol):
+            converged = True
+            break
+        H = _hessian(packer.unpack(theta), X, alpha, xp)
+        # A tiny ridge keeps H invertible where it is only semi-definite: the common shift
+        # of softmax intercepts, or weights without L2 on separable directions.
+        ridge = 1e-10 * float(xp.max(xp.abs(H))) + 1e-300
+        H = H + ridge * xp.eye(size, dtype=H.dtype, device=device(H))
+        direction = -xp.reshape(xp.linalg.solve(H, xp.reshape(g, (-1, 1))), (-1,))
+        if not float(xp.sum(g * direction)) < 0:
+            direction = -g
+        found = _line_search(fg, theta, f, g, direction, xp)
+        if found is None:
+            converged = True
+            break
+        theta, f, g, _ = found
+    return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged)
+
+
+#: Second-order solvers of :class:`~neuralcore.LogisticRegression` by name.
+SOLVERS = {"lbfgs": lbfgs, "newton": newton}
