@@ -11,6 +11,7 @@ equals scikit-learn's ``LogisticRegression(C=1 / (alpha * n_samples))``.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple
 
 from array_api_compat import array_namespace, device
@@ -55,14 +56,15 @@ def _objective(X, Y, alpha, packer) -> Callable:
 
 
 def _line_search(fg, theta, f, g, direction, xp, step=1.0):
-    """Backtracking (Armijo) from ``step``; returns the new point or None if no decrease is found."""
+    """Backtracking (Armijo) from ``step``; returns the new point, or None when no strict
+    decrease is representable (the cost is at its floating-point floor)."""
     slope = float(xp.sum(g * direction))
     f_host = float(f)
     for _ in range(_MAX_HALVINGS):
         candidate = theta + step * direction
         f_new, g_new = fg(candidate)
         f_new_host = float(f_new)
-        if f_new_host <= f_host + _ARMIJO * step * slope:
+        if f_new_host < f_host and f_new_host <= f_host + _ARMIJO * step * slope:
             return candidate, f_new, g_new, step
         step *= 0.5
     return None
@@ -182,9 +184,12 @@ def newton(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float) -> So
             converged = True
             break
         H = _hessian(packer.unpack(theta), X, alpha, xp)
-        # A tiny ridge keeps H invertible where it is only semi-definite: the common shift
-        # of softmax intercepts, or weights without L2 on separable directions.
-        ridge = 1e-10 * float(xp.max(xp.abs(H))) + 1e-300
+        # A small ridge keeps H invertible where it is only semi-definite: the common shift
+        # of softmax intercepts, or weights without L2 on separable directions. Scaled by
+        # sqrt(machine epsilon), it damps the rounding noise that the gradient carries along
+        # such directions (in float32 that noise would otherwise dominate the step) while
+        # leaving Newton's fast convergence intact.
+        ridge = math.sqrt(float(xp.finfo(H.dtype).eps)) * float(xp.max(xp.abs(H))) + float(xp.finfo(H.dtype).smallest_normal)
         H = H + ridge * xp.eye(size, dtype=H.dtype, device=device(H))
         direction = -xp.reshape(xp.linalg.solve(H, xp.reshape(g, (-1, 1))), (-1,))
         if not float(xp.sum(g * direction)) < 0:
