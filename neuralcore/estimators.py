@@ -181,7 +181,8 @@ class _Network:
         if eval_set is not None:
             X_val, Y_val = self._eval_set(eval_set, classes, placement, Xb.dtype, n_features)
         elif self.validation_fraction is not None:
-            train_index, val_index = stratified_split(np.argmax(Y_host, axis=1) if n_outputs > 1 else Y_host[:, 0], self.validation_fraction, rng)
+            y_index = np.argmax(Y_host, axis=1) if n_outputs > 1 else Y_host[:, 0].astype(np.intp)
+            train_index, val_index = stratified_split(y_index, self.validation_fraction, rng, classes.tolist())
             to_device = functools.partial(to_backend, backend=placement)
             X_val = xp.take(Xb, to_device(val_index), axis=0)
             Xb = xp.take(Xb, to_device(train_index), axis=0)

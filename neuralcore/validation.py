@@ -227,15 +227,18 @@ def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = 
     return classes, np.eye(classes.shape[0])[index]
 
 
-def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Generator):
-    """Indices ``(train, validation)``: ``fraction`` of each class to validation, drawn from ``rng``."""
+def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Generator, classes=None):
+    """Indices ``(train, validation)``: ``fraction`` of each class to validation, drawn from ``rng``.
+
+    ``y_index`` holds class indices; ``classes`` names them in messages.
+    """
     train, held_out = [], []
     for label in np.unique(y_index):
         members = rng.permutation(np.flatnonzero(y_index == label))
         n_val = int(round(fraction * members.shape[0]))
         if n_val < 1 or n_val >= members.shape[0]:
             raise ValueError(
-                f"validation_fraction={fraction} leaves class {label} with {members.shape[0] - n_val} training and "
+                f"validation_fraction={fraction} leaves class {label if classes is None else classes[label]!r} with {members.shape[0] - n_val} training and "
                 f"{n_val} validation samples; each needs at least one (use more data or another fraction)"
             )
         held_out.append(members[:n_val])
