@@ -2,13 +2,14 @@
 against the Python Array API, trained on NumPy (CPU), CuPy (CUDA GPU) or any
 other conforming backend."""
 
+__version__ = "0.1.0"
+
 from . import activations, datasets, device, init, logistic, losses, optim, solvers, train, two_layer
 from .device import available_backends, to_backend, to_numpy
 from .estimators import LogisticRegression, TwoLayerNet
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, gradcheck_estimator
-
-__version__ = "0.1.0"
+from .persistence import load
 
 __all__ = [
     "ConvergenceWarning",
@@ -24,6 +25,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_estimator",
     "init",
+    "load",
     "logistic",
     "losses",
     "optim",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .init import check_random_state
 
-__all__ = ["make_planar"]
+__all__ = ["BUILTIN", "load_builtin", "make_blobs", "make_circles", "make_moons", "make_planar", "make_xor"]
+
+
+def _check_common(n_samples, noise):
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
 
 
 def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0, random_state=0):
@@ -42,10 +51,7 @@ def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0
     >>> X.shape, y.tolist()
     ((10, 2), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    _check_common(n_samples, noise)
     if not (np.isfinite(radius) and radius > 0):
         raise ValueError(f"radius must be a positive finite number, got {radius!r}")
     rng = check_random_state(random_state)
@@ -57,3 +63,133 @@ def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0
         points.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
         labels.append(np.full(size, label, dtype=np.int64))
     return np.concatenate(points), np.concatenate(labels)
+
+
+def make_moons(n_samples: int = 400, *, noise: float = 0.1, random_state=0):
+    """Two interleaving half circles (class 0 on top, class 1 below, shifted).
+
+    Returns ``X`` of shape (n_samples, 2), float64, and ``y`` of 0/1, int64.
+
+    Examples
+    --------
+    >>> X, y = make_moons(n_samples=6)
+    >>> X.shape, y.tolist()
+    ((6, 2), [0, 0, 0, 1, 1, 1])
+    """
+    _check_common(n_samples, noise)
+    rng = check_random_state(random_state)
+    n0 = n_samples // 2
+    t0 = np.linspace(0, np.pi, n0)
+    t1 = np.linspace(0, np.pi, n_samples - n0)
+    top = np.column_stack([np.cos(t0), np.sin(t0)])
+    bottom = np.column_stack([1 - np.cos(t1), 0.5 - np.sin(t1)])
+    X = np.concatenate([top, bottom]) + rng.normal(scale=noise, size=(n_samples, 2))
+    return X, np.repeat(np.asarray([0, 1], dtype=np.int64), [n0, n_samples - n0])
+
+
+def make_circles(n_samples: int = 400, *, noise: float = 0.05, factor: float = 0.5, random_state=0):
+    """A small circle (class 1) inside a large one (class 0); ``factor`` is the ratio of radii.
+
+    Examples
+    --------
+    >>> X, y = make_circles(n_samples=8, noise=0.0)
+    >>> bool(np.allclose(np.hypot(*X[y == 0].T), 1.0))
+    True
+    """
+    _check_common(n_samples, noise)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be between 0 and 1, got {factor!r}")
+    rng = check_random_state(random_state)
+    n0 = n_samples // 2
+    t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+    t1 = np.linspace(0, 2 * np.pi, n_samples - n0, endpoint=False)
+    outer = np.column_stack([np.cos(t0), np.sin(t0)])
+    inner = factor * np.column_stack([np.cos(t1), np.sin(t1)])
+    X = np.concatenate([outer, inner]) + rng.normal(scale=noise, size=(n_samples, 2))
+    return X, np.repeat(np.asarray([0, 1], dtype=np.int64), [n0, n_samples - n0])
+
+
+def make_blobs(n_samples: int = 400, *, centers: int = 2, n_features: int = 2, cluster_std: float = 1.0, random_state=0):
+    """Gaussian clusters around centers drawn uniformly in [-10, 10]^n_features; labels 0..centers-1.
+
+    Examples
+    --------
+    >>> X, y = make_blobs(n_samples=9, centers=3, n_features=4)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((9, 4), [0, 1, 2])
+    """
+    _check_common(n_samples, cluster_std)
+    if isinstance(centers, bool) or not isinstance(centers, (int, np.integer)) or not 2 <= centers <= n_samples:
+        raise ValueError(f"centers must be an integer between 2 and n_samples, got {centers!r}")
+    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
+        raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
+    rng = check_random_state(random_state)
+    middles = rng.uniform(-10, 10, size=(centers, n_features))
+    y = np.arange(n_samples, dtype=np.int64) % centers
+    return middles[y] + rng.normal(scale=cluster_std, size=(n_samples, n_features)), y
+
+
+def make_xor(n_samples: int = 400, *, noise: float = 0.0, random_state=0):
+    """Points uniform in [-1, 1]^2, class 1 where exactly one coordinate is positive: no line separates them.
+
+    Examples
+    --------
+    >>> X, y = make_xor(n_samples=5)
+    >>> bool(((X[:, 0] > 0) != (X[:, 1] > 0)).astype(int).tolist() == y.tolist())
+    True
+    """
+    _check_common(n_samples, noise)
+    rng = check_random_state(random_state)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.int64)
+    return X + rng.normal(scale=noise, size=X.shape), y
+
+
+#: Built-in datasets by name, as the command line knows them.
+BUILTIN = {
+    "planar": make_planar,
+    "moons": make_moons,
+    "circles": make_circles,
+    "blobs": make_blobs,
+    "xor": make_xor,
+}
+
+
+def load_builtin(spec: str):
+    """A built-in dataset from a spec such as ``"planar"`` or ``"planar:n_samples=1000,noise=0.3"``.
+
+    Values are parsed as int, then float, then kept as text.
+
+    Examples
+    --------
+    >>> X, y = load_builtin("moons:n_samples=10,noise=0.2")
+    >>> X.shape
+    (10, 2)
+    """
+    name, _, arguments = spec.partition(":")
+    if name not in BUILTIN:
+        raise ValueError(f"unknown built-in dataset {name!r}; built-ins: {', '.join(BUILTIN)}")
+    kwargs = {}
+    for item in filter(None, (part.strip() for part in arguments.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"dataset parameters are key=value pairs separated by commas, got {item!r} in {spec!r}")
+        kwargs[key.strip()] = _parse_value(value.strip())
+    maker = BUILTIN[name]
+    valid = [p for p in inspect.signature(maker).parameters]
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(f"dataset {name!r} has no parameter {', '.join(map(repr, unknown))}; it takes {', '.join(valid)}")
+    try:
+        return maker(**kwargs)
+    except TypeError as exc:
+        raise ValueError(f"dataset {spec!r}: {exc}") from None
+
+
+def _parse_value(text: str):
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text

@@ -78,8 +78,9 @@ _COMMON_DOC = """
         all drawn on the host: the same seed gives the same run on every backend.
     verbose : int, default 0
         1: a progress bar with the cost (tqdm, on a terminal, for runs over a
-        second); 2: ``Cost after iteration i: J`` every 100 iterations (every
-        epoch with mini-batches).
+        second); 2: the course's ``Cost after iteration i: J`` lines, every
+        100 iterations for up to 9999 iterations, every 1000 up to 99999 (10
+        to 100 lines; every epoch for fewer than 100 epochs).
 """
 
 
@@ -192,6 +193,7 @@ class _Network:
         self.classes_ = classes
         self.n_features_in_ = n_features
         self.backend_ = placement.name
+        self.trained_on_ = str(placement)
         self.validation_scores_ = None
         self.best_iteration_ = None
         try:
@@ -338,6 +340,17 @@ class _Network:
         self.params_ = {key: to_backend(value, placement) for key, value in self.params_.items()}
         self.backend_ = placement.name
         return self
+
+    def save(self, path, *, metadata: dict | None = None) -> str:
+        """Write the fitted model to ``path`` (``.npz``: NumPy arrays and JSON, no pickle), atomically.
+
+        ``neuralcore.load(path, backend=...)`` reads it back, on any machine:
+        a model trained on a GPU loads without CuPy. ``metadata`` (JSON-
+        serializable) comes back as ``metadata_``.
+        """
+        from .persistence import save  # model files sit above the estimators they describe
+
+        return save(self, path, metadata=metadata)
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -20,7 +20,7 @@ def check_random_state(random_state) -> np.random.Generator:
 
     Examples
     --------
-    >>> check_random_state(0).integers(10)
+    >>> int(check_random_state(0).integers(10))
     8
     """
     if random_state is None or isinstance(random_state, np.random.Generator):

@@ -1,18 +1,228 @@
-"""Host-side data loading: HDF5 files of images and labels.
+"""Host-side data loading: built-in datasets, CSV, NPZ and HDF5 files.
 
+Everything here returns NumPy arrays on the host; the estimators place them.
 Reading HDF5 needs the optional ``h5py`` (``pip install "neuralcore[io]"``).
 """
 
 from __future__ import annotations
 
+import csv
 import os
+import zipfile
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["flatten_images", "load_hdf5"]
+from .datasets import BUILTIN, load_builtin
+
+__all__ = ["Dataset", "apply_preprocessing", "flatten_images", "load_csv", "load_data", "load_hdf5", "load_npz"]
+
+_SUFFIXES = {".csv": "csv", ".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5"}
 
 
-def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None):
+class Dataset(NamedTuple):
+    """Features ready for a model, labels, and how they were obtained.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or None
+    feature_names : list of str or None
+        CSV column names, kept with a model to select columns at prediction.
+    preprocessing : dict or None
+        What was done to the stored arrays (``{"kind": "images", "shape":
+        [h, w, c], "scale": 255}``); stored with a model and applied again to
+        the data it predicts on.
+    source : str
+        A short description for messages.
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: list | None
+    preprocessing: dict | None
+    source: str
+
+
+def load_data(
+    spec: str,
+    *,
+    target: str | None = None,
+    x_key: str | None = None,
+    y_key: str | None = None,
+    labels: str = "required",
+    preprocessing: dict | None = None,
+    feature_names: list | None = None,
+) -> Dataset:
+    """Load a built-in dataset (``"planar:n_samples=1000"``) or a CSV, NPZ or HDF5 file.
+
+    Parameters
+    ----------
+    spec : str
+        A file path (by its suffix: .csv, .npz, .h5/.hdf5), or a built-in name
+        with optional ``key=value`` parameters.
+    target : str, optional
+        CSV: the label column (default: the last one).
+    x_key, y_key : str, optional
+        NPZ: array names (default ``X`` and ``y``); HDF5: dataset names
+        (default: the one ``<name>_x`` / ``<name>_y`` pair).
+    labels : {"required", "optional"}
+        ``"optional"`` (prediction) accepts data without labels.
+    preprocessing, feature_names : optional
+        A fitted model's: image data is flattened and scaled as it was in
+        training, and CSV columns are selected by the model's feature names.
+    """
+    kind = _SUFFIXES.get(os.path.splitext(spec)[1].lower())
+    if kind is None and spec.partition(":")[0] in BUILTIN and not os.path.exists(spec):
+        X, y = load_builtin(spec)
+        return Dataset(X, y, None, None, f"built-in {spec}")
+    if kind is None:
+        if not os.path.exists(spec):
+            raise FileNotFoundError(
+                f"no such file or built-in dataset: {spec!r} (built-ins: {', '.join(BUILTIN)}; "
+                "files: .csv, .npz, .h5/.hdf5)"
+            )
+        raise ValueError(f"{spec}: unknown file type; use a .csv, .npz, .h5 or .hdf5 file")
+    if not os.path.exists(spec):
+        raise FileNotFoundError(f"no such file: {spec}")
+    optional = labels == "optional"
+    if kind == "csv":
+        X, y, names = load_csv(spec, target=target, labels_optional=optional, feature_names=feature_names)
+        return Dataset(X, y, names, None, spec)
+    if kind == "npz":
+        X, y = load_npz(spec, x_key=x_key, y_key=y_key, labels_optional=optional)
+    else:
+        X, y = load_hdf5(spec, x_key=x_key, y_key=y_key, labels_optional=optional)
+    X, steps = apply_preprocessing(X, preprocessing, source=spec)
+    return Dataset(X, y, None, steps, spec)
+
+
+def apply_preprocessing(X: np.ndarray, preprocessing: dict | None, *, source: str = "data"):
+    """Flatten and scale image arrays; with a model's ``preprocessing``, repeat exactly what it did.
+
+    Returns the 2-D features and the preprocessing applied (None when there was none).
+    """
+    X = np.asarray(X)
+    if preprocessing is not None and preprocessing.get("kind") == "images":
+        shape = tuple(preprocessing["shape"])
+        if X.shape[1:] != shape:
+            raise ValueError(
+                f"{source}: the model was trained on images of shape {shape}, got samples of shape {X.shape[1:]}"
+            )
+        return flatten_images(X, scale=preprocessing.get("scale")), preprocessing
+    if X.ndim > 2:
+        steps = {"kind": "images", "shape": list(X.shape[1:]), "scale": 255 if X.dtype == np.uint8 else None}
+        return flatten_images(X, scale=steps["scale"]), steps
+    return X, None
+
+
+def flatten_images(X, *, scale=None) -> np.ndarray:
+    """Images ``(n, height, width, channels)`` to rows ``(n, height * width * channels)``.
+
+    ``scale`` divides the pixels (uint8 images: 255, as the course does, giving
+    [0, 1]); by default uint8 input is scaled by 255 and other dtypes are kept.
+    The input is not modified.
+
+    Examples
+    --------
+    >>> flatten_images(np.full((2, 4, 4, 3), 255, dtype=np.uint8)).max()
+    np.float64(1.0)
+    """
+    X = np.asarray(X)
+    if X.ndim < 2:
+        raise ValueError(f"expected an array of images (n, height, width, channels), got shape {X.shape}")
+    if scale is None and X.dtype == np.uint8:
+        scale = 255
+    flat = X.reshape(X.shape[0], -1)
+    return flat / float(scale) if scale else flat
+
+
+def load_csv(path, *, target: str | None = None, labels_optional: bool = False, feature_names: list | None = None):
+    """A CSV file with a header row: numeric feature columns and one label column.
+
+    Returns ``X`` (float64), ``y`` (int64 when every label is an integer,
+    float64 for other numbers, else str; ``None`` when labels are optional and
+    the column is absent) and the feature names.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        try:
+            rows = list(csv.reader(handle))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a readable CSV file: {exc}") from None
+    rows = [row for row in rows if row and any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise ValueError(f"{path}: a CSV file needs a header row and at least one data row")
+    header = [name.strip() for name in rows[0]]
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {number}: {len(row)} fields, but the header has {len(header)}")
+    if feature_names is not None:  # prediction: the model's columns, the label column if present
+        missing = [name for name in feature_names if name not in header]
+        if missing:
+            raise ValueError(f"{path}: the model needs the columns {missing}, which the file lacks (it has {header})")
+        label_columns = [name for name in header if name not in feature_names]
+        target_index = header.index(target) if target in header else (
+            header.index(label_columns[-1]) if len(label_columns) == 1 else None
+        )
+        feature_index = [header.index(name) for name in feature_names]
+    else:
+        if target is None:
+            target_index = len(header) - 1
+        elif target in header:
+            target_index = header.index(target)
+        elif labels_optional:
+            target_index = None
+        else:
+            raise ValueError(f"{path}: no column {target!r} for the labels; the columns are {header}")
+        feature_index = [i for i in range(len(header)) if i != target_index]
+        if not feature_index:
+            raise ValueError(f"{path}: no feature columns besides the label column {header[target_index]!r}")
+    X = np.empty((len(rows) - 1, len(feature_index)))
+    for r, row in enumerate(rows[1:]):
+        for c, i in enumerate(feature_index):
+            cell = row[i].strip()
+            try:
+                X[r, c] = float(cell)
+            except ValueError:
+                what = "is empty" if not cell else f"holds {cell!r}, not a number"
+                raise ValueError(f"{path}, line {r + 2}, column {header[i]!r} {what}") from None
+    y = None if target_index is None else _parse_labels([row[target_index].strip() for row in rows[1:]])
+    return X, y, [header[i] for i in feature_index]
+
+
+def _parse_labels(cells: list) -> np.ndarray:
+    try:
+        numbers = np.asarray([float(cell) for cell in cells])
+    except ValueError:
+        return np.asarray(cells)
+    if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return numbers
+
+
+def load_npz(path, *, x_key: str | None = None, y_key: str | None = None, labels_optional: bool = False):
+    """``X`` and ``y`` arrays from a ``.npz`` file (names ``X``/``y`` unless given). Never unpickles."""
+    x_key, y_key = x_key or "X", y_key or "y"
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = list(archive.files)
+            if x_key not in names:
+                raise ValueError(f"{path} has no array {x_key!r}; it has {names} (choose it with --x-key)")
+            X = archive[x_key]
+            if y_key not in names:
+                if not labels_optional:
+                    raise ValueError(f"{path} has no array {y_key!r}; it has {names} (choose it with --y-key)")
+                return X, None
+            return X, archive[y_key]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path} is not a readable .npz file: {exc}") from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            raise ValueError(f"{path} holds Python objects (pickled arrays), which neuralcore does not load") from None
+        raise
+
+
+def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None, labels_optional: bool = False):
     """Read an array of samples and its labels from an HDF5 file.
 
     Parameters
@@ -46,41 +256,32 @@ def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None):
         raise ValueError(f"{path} is not a readable HDF5 file: {exc}") from None
     with handle:
         keys = [k for k in handle if isinstance(handle[k], h5py.Dataset)]
-        if x_key is None or y_key is None:
-            pairs = [k[:-2] for k in keys if k.endswith("_x") and f"{k[:-2]}_y" in keys]
+        if x_key is None:
+            pairs = [k[:-2] for k in keys if k.endswith("_x") and (f"{k[:-2]}_y" in keys or labels_optional)]
             if len(pairs) != 1:
                 found = "no" if not pairs else f"{len(pairs)}"
                 raise ValueError(
                     f"{path}: found {found} '<name>_x'/'<name>_y' dataset pairs among {keys}; "
-                    "name the datasets with x_key= and y_key="
+                    "name the datasets with --x-key and --y-key"
                 )
-            x_key = x_key or f"{pairs[0]}_x"
+            x_key = f"{pairs[0]}_x"
             y_key = y_key or f"{pairs[0]}_y"
-        for key in (x_key, y_key):
-            if key not in keys:
-                raise ValueError(f"{path} has no dataset {key!r}; it has {keys}")
-        X, y = handle[x_key][()], handle[y_key][()]
-    y = np.asarray(y).reshape(-1) if np.ndim(y) == 2 and 1 in np.shape(y) else np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"{path}: {x_key!r} has {len(X)} samples but {y_key!r} has {len(y)}")
+        if x_key not in keys:
+            raise ValueError(f"{path} has no dataset {x_key!r}; it has {keys}")
+        if y_key is None or y_key not in keys:
+            if not labels_optional:
+                raise ValueError(f"{path} has no dataset {y_key!r}; it has {keys}")
+            y = None
+        else:
+            y = handle[y_key][()]
+        try:
+            X = handle[x_key][()]
+        except OSError as exc:
+            raise ValueError(f"{path}: dataset {x_key!r} could not be read: {exc}") from None
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 2 and 1 in y.shape:
+            y = y.reshape(-1)
+        if len(X) != len(y):
+            raise ValueError(f"{path}: {x_key!r} has {len(X)} samples but {y_key!r} has {len(y)}")
     return X, y
-
-
-def flatten_images(X) -> np.ndarray:
-    """Images ``(n, height, width, channels)`` to rows ``(n, height * width * channels)``.
-
-    uint8 pixels are scaled to [0, 1] (divided by 255, as the course does);
-    other dtypes are kept as they are. The input is not modified.
-
-    Examples
-    --------
-    >>> flatten_images(np.full((2, 4, 4, 3), 255, dtype=np.uint8)).shape
-    (2, 48)
-    """
-    X = np.asarray(X)
-    if X.ndim < 2:
-        raise ValueError(f"expected an array of images (n, height, width, channels), got shape {X.shape}")
-    flat = X.reshape(X.shape[0], -1)
-    if X.dtype == np.uint8:
-        return flat / 255.0
-    return flat

@@ -28,7 +28,7 @@ from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import Optimizer, apply_updates
 from .progress import Progress
 
-__all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "TrainResult", "train"]
+__all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "TrainResult", "default_print_every", "train"]
 
 #: Epochs between two read-backs of the costs (at most).
 READBACK_EVERY = 256
@@ -125,8 +125,9 @@ def train(
         0 silent; 1 a progress bar (tqdm, on a terminal, for runs longer than
         a second); 2 the course's ``Cost after iteration i: J`` lines.
     print_every : int, optional
-        Epochs between two printed lines with ``verbose=2`` (default 100 in
-        full batch, 1 with mini-batches).
+        Epochs between two printed lines with ``verbose=2``; by default the
+        power of ten that gives 10 to 100 lines (100 for the course's 2000
+        iterations, 1000 for its 10000), see :func:`default_print_every`.
 
     Returns
     -------
@@ -147,7 +148,7 @@ def train(
     n_samples = X.shape[0]
     full_batch = batch_size is None or batch_size >= n_samples
     if print_every is None:
-        print_every = 100 if full_batch else 1
+        print_every = default_print_every(max_iter)
     block = _block_length(params, print_every if verbose >= 2 else READBACK_EVERY)
     if not full_batch:
         block = 1  # an epoch is many steps: one read-back per epoch costs nothing
@@ -214,6 +215,17 @@ def train(
             stacklevel=3,
         )
     return TrainResult(params, loss_curve, n_iter, scores, watcher.best_epoch, stop_at is not None)
+
+
+def default_print_every(max_iter: int) -> int:
+    """A power of ten giving between 10 and 100 printed lines for ``max_iter`` epochs.
+
+    Examples
+    --------
+    >>> [default_print_every(n) for n in (50, 2000, 10000)]
+    [1, 100, 1000]
+    """
+    return 10 ** max(0, len(str(max(int(max_iter), 1))) - 2)
 
 
 def _epoch(loss_and_grads, params, state, optimizer, X, Y, batch_size, shuffle, rng, xp):

@@ -192,6 +192,12 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y") -> np.ndarray:
         raise TypeError(f"{name} has complex dtype {arr.dtype}; labels must be real numbers, strings or booleans")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")
+    if arr.dtype.kind == "f" and np.any(arr != np.round(arr)):
+        example = arr[arr != np.round(arr)][0].item()
+        raise ValueError(
+            f"{name} holds non-integer numbers such as {example!r}: these models classify, so labels must be "
+            "classes (integers, strings or booleans), not continuous values"
+        )
     if arr.dtype.kind == "O":
         if any(v is None or (isinstance(v, numbers.Real) and not np.isfinite(v)) for v in arr):
             raise ValueError(f"{name} contains missing values (None or NaN)")

@@ -164,10 +164,15 @@ class TestStoppingRules:
 class TestProgress:
     def test_verbose_2_prints_like_the_course(self):
         stream = io.StringIO()
-        result = train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=250, verbose=2, stream=stream)
+        result = train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=2500, verbose=2, stream=stream)
         lines = stream.getvalue().splitlines()
-        assert lines == [f"Cost after iteration {i}: {result.loss_curve[i]:f}" for i in (0, 100, 200)]
+        assert lines == [f"Cost after iteration {i}: {result.loss_curve[i]:f}" for i in range(0, 2500, 100)]
         assert lines[0] == "Cost after iteration 0: 0.693147"
+
+    def test_print_every(self):
+        stream = io.StringIO()
+        train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=30, verbose=2, print_every=7, stream=stream)
+        assert [int(line.split()[3][:-1]) for line in stream.getvalue().splitlines()] == [0, 7, 14, 21, 28]
 
     def test_verbose_2_mini_batch_prints_epochs(self):
         stream = io.StringIO()

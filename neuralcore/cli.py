@@ -1,0 +1,380 @@
+"""The ``neuralcore`` command: train, predict, evaluate, info, datasets.
+
+Built on the standard library's argparse, so the command works with the core
+install alone. Errors print one line, ``neuralcore: error: ...``, and exit
+with status 1 (2 for a malformed command line), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import inspect
+import json
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from . import __version__
+from . import device as nc_device
+from .datasets import BUILTIN
+from .exceptions import ConvergenceWarning, DivergenceError
+from .losses import cross_entropy
+from .persistence import load
+
+__all__ = ["main"]
+
+MODELS = {"logistic": "LogisticRegression", "two-layer": "TwoLayerNet"}
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        print("neuralcore: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, ImportError, RuntimeError, DivergenceError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"neuralcore: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neuralcore",
+        description="Train logistic regression and two-layer neural networks on the CPU (NumPy) or a GPU (CuPy).",
+    )
+    parser.add_argument("--version", action="version", version=f"neuralcore {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model and report its accuracy",
+                                description="Train a model on DATA (a built-in dataset or a file) and report accuracy.")
+    train.add_argument("data", nargs="?", default="planar", metavar="DATA",
+                       help="built-in dataset (planar, moons, circles, blobs, xor; e.g. planar:n_samples=1000,noise=0.3) "
+                            "or a .csv/.npz/.h5 file (default: planar)")
+    train.add_argument("--test", metavar="DATA", help="data to report test accuracy on")
+    train.add_argument("--model", choices=sorted(MODELS), default="two-layer", help="default: two-layer")
+    train.add_argument("--hidden-units", type=int, default=4, metavar="N", help="two-layer: hidden units (default 4)")
+    train.add_argument("--activation", default="tanh", choices=["tanh", "relu", "leaky_relu", "sigmoid"])
+    train.add_argument("--learning-rate", type=float, metavar="LR", help="default: 1.2 (two-layer), 0.005 (logistic)")
+    train.add_argument("--iterations", type=int, metavar="N", help="max_iter: iterations, or epochs with --batch-size "
+                                                                    "(default: 10000 two-layer, 2000 logistic)")
+    train.add_argument("--optimizer", default="gd", choices=["gd", "momentum", "nesterov", "rmsprop", "adam"])
+    train.add_argument("--batch-size", type=int, metavar="N", help="mini-batch size (default: full batch)")
+    train.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (default 0)")
+    train.add_argument("--solver", default="gd", choices=["gd", "lbfgs", "newton"], help="logistic only")
+    train.add_argument("--init", help="initializer: zeros, normal, xavier, glorot, he")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _backend_options(train)
+    train.add_argument("--dtype", choices=["float32", "float64"])
+    _data_options(train)
+    train.add_argument("--out", metavar="MODEL.npz", help="save the trained model")
+    train.add_argument("--plot", metavar="FIGURE.png", help="save the cost curve (and decision boundary for 2 features)")
+    train.add_argument("--json", action="store_true", help="print one JSON summary instead of text")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    train.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="predict labels with a saved model")
+    predict.add_argument("model", metavar="MODEL", help="a model file written by train --out")
+    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default: standard output)")
+    predict.add_argument("--proba", action="store_true", help="also write the probability of each class")
+    _backend_options(predict)
+    _data_options(predict)
+    predict.set_defaults(run=_predict)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, log loss and confusion matrix of a saved model")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data", metavar="DATA")
+    evaluate.add_argument("--json", action="store_true")
+    _backend_options(evaluate)
+    _data_options(evaluate)
+    evaluate.set_defaults(run=_evaluate)
+
+    info = commands.add_parser("info", help="backends, devices and versions on this machine")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(run=_info)
+
+    datasets = commands.add_parser("datasets", help="list the built-in datasets")
+    datasets.set_defaults(run=_datasets)
+    return parser
+
+
+def _backend_options(parser):
+    parser.add_argument("--backend", help="auto (default), numpy, cupy, cupy:1, torch, torch:cuda, ...")
+
+
+def _data_options(parser):
+    group = parser.add_argument_group("data files")
+    group.add_argument("--target", metavar="COLUMN", help="CSV: the label column (default: the last)")
+    group.add_argument("--x-key", metavar="NAME", help="NPZ: the features array (default X); HDF5: the dataset")
+    group.add_argument("--y-key", metavar="NAME", help="NPZ: the labels array (default y); HDF5: the dataset")
+
+
+# ------------------------------------------------------------------------------ train
+
+
+def _train(args) -> int:
+    from .estimators import LogisticRegression, TwoLayerNet
+    from .io import load_data
+
+    data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
+    test = None
+    if args.test:
+        test = load_data(args.test, target=args.target, x_key=args.x_key, y_key=args.y_key,
+                         preprocessing=data.preprocessing, feature_names=data.feature_names)
+    placement = nc_device.resolve_backend(args.backend)
+    verbose = 0 if (args.quiet or args.json) else (1 if _terminal(sys.stderr) and _has_tqdm() else 2)
+    common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
+                  backend=args.backend, dtype=args.dtype, verbose=verbose)
+    if args.learning_rate is not None:
+        common["learning_rate"] = args.learning_rate
+    if args.iterations is not None:
+        common["max_iter"] = args.iterations
+    if args.init is not None:
+        common["init"] = args.init
+    if args.model == "logistic":
+        model = LogisticRegression(solver=args.solver, **common)
+    else:
+        if args.solver != "gd":
+            raise ValueError("--solver lbfgs/newton applies to --model logistic")
+        model = TwoLayerNet(args.hidden_units, activation=args.activation, **common)
+    say = _Printer(quiet=args.json)
+    why = ""
+    if (args.backend or _env() or "auto") == "auto":
+        usable, reason = nc_device.backend_status("cupy")
+        why = " (auto: CUDA GPU via CuPy)" if usable else f" (auto: {reason})"
+    say(f"backend: {placement}{why}")
+    classes = np.unique(data.y) if data.y is not None else []
+    say(f"data: {data.source}, X {data.X.shape}, {len(classes)} classes {list(map(_plain, classes))[:10]}")
+    shown = ["hidden_units", "activation"] if args.model == "two-layer" else ["solver"]
+    shown += ["learning_rate", "max_iter", "optimizer", "batch_size", "alpha"]
+    params = model.get_params()
+    say(f"model: {type(model).__name__}({', '.join(f'{k}={params[k]!r}' for k in shown)})")
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(data.X, data.y)
+    seconds = time.perf_counter() - start
+    for warning in caught:
+        print(f"neuralcore: warning: {warning.message}", file=sys.stderr)
+    summary = {
+        "backend": model.backend_,
+        "device": str(placement),
+        "data": {"source": data.source, "n_samples": int(data.X.shape[0]), "n_features": int(data.X.shape[1]),
+                 "classes": [_plain(c) for c in model.classes_]},
+        "model": {"class": type(model).__name__, **{k: _plain(v) for k, v in model.get_params().items()}},
+        "n_iter": model.n_iter_,
+        "final_cost": model.loss_curve_[-1],
+        "seconds": round(seconds, 4),
+        "train_accuracy": model.score(data.X, data.y),
+    }
+    unit = "epochs" if args.batch_size else "iterations"
+    say(f"trained in {seconds:.2f} s ({model.n_iter_} {unit}, final cost {model.loss_curve_[-1]:.6f})")
+    say(f"train accuracy: {summary['train_accuracy']:.2%}")
+    if test is not None:
+        summary["test_accuracy"] = model.score(test.X, test.y)
+        say(f"test accuracy: {summary['test_accuracy']:.2%} ({test.source}, {test.X.shape[0]} samples)")
+    if args.out:
+        metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names, "target": args.target,
+                    "trained_on_data": data.source}
+        model.save(args.out, metadata=metadata)
+        summary["model_file"] = args.out
+        say(f"model saved to {args.out}")
+    if args.plot:
+        from .plot import training_summary
+
+        training_summary(model, data.X, data.y).savefig(args.plot, dpi=110)
+        summary["plot_file"] = args.plot
+        say(f"plot saved to {args.plot}")
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+# ------------------------------------------------------------------- predict, evaluate
+
+
+def _load_for(args, labels: str):
+    from .io import load_data
+
+    model = load(args.model, backend=args.backend or "numpy")
+    meta = model.metadata_
+    data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
+                     labels=labels, preprocessing=meta.get("preprocessing"), feature_names=meta.get("feature_names"))
+    return model, data
+
+
+def _predict(args) -> int:
+    model, data = _load_for(args, labels="optional")
+    labels = model.predict(data.X)
+    columns = ["prediction"]
+    rows = [[_plain(v)] for v in labels]
+    if args.proba:
+        proba = model.predict_proba(data.X)
+        columns += [f"proba_{_plain(c)}" for c in model.classes_]
+        rows = [row + [f"{p:.6g}" for p in proba_row] for row, proba_row in zip(rows, proba)]
+    target = open(args.out, "w", newline="") if args.out else contextlib.nullcontext(sys.stdout)
+    with target as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    if args.out:
+        print(f"{len(rows)} predictions written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _evaluate(args) -> int:
+    model, data = _load_for(args, labels="required")
+    predicted = model.predict(data.X)
+    accuracy = model.score(data.X, data.y)
+    logits = np.asarray(model.decision_function(data.X), dtype=np.float64)
+    logits = logits.reshape(-1, 1) if logits.ndim == 1 else logits
+    from .validation import encode_labels
+
+    _, targets = encode_labels(np.asarray(data.y), model.classes_)
+    log_loss = float(cross_entropy(logits, targets))
+    classes = list(model.classes_)
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
+    for truth, guess in zip(np.searchsorted(model.classes_, data.y), np.searchsorted(model.classes_, predicted)):
+        matrix[truth, guess] += 1
+    if args.json:
+        print(json.dumps({"accuracy": accuracy, "log_loss": log_loss, "n_samples": int(data.X.shape[0]),
+                          "classes": [_plain(c) for c in classes], "confusion_matrix": matrix.tolist()}, indent=2))
+        return 0
+    print(f"model: {model!r} (trained on {model.trained_on_})")
+    print(f"data: {data.source}, {data.X.shape[0]} samples")
+    print(f"accuracy: {accuracy:.2%}")
+    print(f"log loss: {log_loss:.6f}")
+    print("confusion matrix (rows: true class, columns: predicted):")
+    names = [str(_plain(c)) for c in classes]
+    width = max(6, *(len(n) for n in names))
+    print(" " * (width + 2) + "".join(f"{n:>{width + 2}}" for n in names))
+    for name, row in zip(names, matrix):
+        print(f"{name:>{width + 2}}" + "".join(f"{v:>{width + 2}}" for v in row))
+    return 0
+
+
+# ------------------------------------------------------------------- info, datasets
+
+
+def _info(args) -> int:
+    import array_api_compat
+
+    rows = []
+    for name in nc_device.KNOWN_BACKENDS:
+        usable, reason = nc_device.backend_status(name)
+        rows.append({"backend": name, "usable": usable, "detail": reason, "devices": _devices(name) if usable else []})
+    auto = nc_device.resolve_backend("auto")
+    report = {
+        "neuralcore": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "array_api_compat": array_api_compat.__version__,
+        "auto": str(auto),
+        "environment": {nc_device.ENV_VAR: _env()},
+        "backends": rows,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"neuralcore {__version__}  (Python {report['python']}, NumPy {np.__version__}, "
+          f"array-api-compat {report['array_api_compat']})")
+    print(f"platform: {report['platform']}")
+    print(f"backend 'auto' here: {auto}   ({nc_device.ENV_VAR}={_env() or '(unset)'})")
+    print("backends:")
+    for row in rows:
+        mark = "yes" if row["usable"] else "no "
+        devices = f"  devices: {', '.join(row['devices'])}" if row["devices"] else ""
+        print(f"  {row['backend']:<17} {mark}  {row['detail']}{devices}")
+    return 0
+
+
+def _devices(name: str) -> list:
+    try:
+        if name == "cupy":
+            import cupy
+
+            out = []
+            for index in range(cupy.cuda.runtime.getDeviceCount()):
+                props = cupy.cuda.runtime.getDeviceProperties(index)
+                memory = props["totalGlobalMem"] / 2**30
+                out.append(f"cupy:{index} {props['name'].decode()} ({memory:.0f} GiB)")
+            return out
+        if name == "torch":
+            import torch
+
+            out = ["torch:cpu"]
+            if torch.cuda.is_available():
+                out += [f"torch:cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())]
+            return out
+        if name == "array_api_strict":
+            backend = nc_device.resolve_backend(name)
+            return [f"array_api_strict:{nc_device._device_label(name, d)}"
+                    for d in backend.xp.__array_namespace_info__().devices()]
+    except Exception as exc:  # a device query must not break the report
+        return [f"(could not list devices: {exc})"]
+    return [f"{name}:cpu"]
+
+
+def _datasets(args) -> int:
+    print("built-in datasets (use as DATA, with parameters: planar:n_samples=1000,noise=0.3):")
+    for name, maker in BUILTIN.items():
+        parameters = ", ".join(f"{p.name}={p.default!r}" for p in inspect.signature(maker).parameters.values())
+        summary = (maker.__doc__ or "").strip().splitlines()[0]
+        print(f"  {name:<8} {summary}")
+        print(f"  {'':<8} parameters: {parameters}")
+    return 0
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+class _Printer:
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+    def __call__(self, text: str):
+        if not self.quiet:
+            print(text, flush=True)
+
+
+def _terminal(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _has_tqdm() -> bool:
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _env() -> str:
+    import os
+
+    return os.environ.get(nc_device.ENV_VAR, "")
+
+
+def _plain(value):
+    """NumPy scalars to Python values, for JSON and CSV."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
