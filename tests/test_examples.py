@@ -58,3 +58,19 @@ def test_image_classifier(tmp_path):
     for line in lines:
         test_accuracy = float(line.split("test")[1].split("%")[0]) / 100
         assert test_accuracy >= 0.85, line
+
+
+def test_planar_hidden_sizes(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run("planar_hidden_sizes.py", "--iterations", "2000", "--plot", tmp_path / "sizes.png")
+    table = {line[:22].strip(): float(line[22:37].strip().rstrip("%")) / 100 for line in out.splitlines()
+             if line.startswith(("logistic", "1 ", "2 ", "3 ", "4 ", "5 ", "20 ", "50 "))}
+    assert set(table) == {"logistic regression", *(f"{n} hidden units" for n in (1, 2, 3, 4, 5, 20, 50))}
+    assert table["logistic regression"] < 0.65 and table["4 hidden units"] >= 0.88
+    assert (tmp_path / "sizes.png").stat().st_size > 10_000
+
+
+def test_learning_rates(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run("learning_rates.py", "--iterations", "300", "--out", tmp_path / "lr.png")
+    assert out.count("\n") >= 6 and (tmp_path / "lr.png").read_bytes()[:4] == b"\x89PNG"
