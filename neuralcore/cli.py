@@ -186,6 +186,7 @@ def _train(args) -> int:
         summary["test_accuracy"] = model.score(test.X, test.y)
         say(f"test accuracy: {summary['test_accuracy']:.2%} ({test.source}, {test.X.shape[0]} samples)")
     if args.out:
+        model.set_params(verbose=0)  # progress output was this run's choice, not the model's
         metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names, "target": args.target,
                     "trained_on_data": data.source}
         model.save(args.out, metadata=metadata)
