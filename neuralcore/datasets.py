@@ -11,11 +11,11 @@ from .init import check_random_state
 __all__ = ["BUILTIN", "load_builtin", "make_blobs", "make_circles", "make_moons", "make_planar", "make_xor"]
 
 
-def _check_common(n_samples, noise):
+def _check_common(n_samples, noise, noise_name="noise"):
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
     if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+        raise ValueError(f"{noise_name} must be a finite number >= 0, got {noise!r}")
 
 
 def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0, random_state=0):
@@ -118,7 +118,7 @@ def make_blobs(n_samples: int = 400, *, centers: int = 2, n_features: int = 2, c
     >>> X.shape, sorted(set(y.tolist()))
     ((9, 4), [0, 1, 2])
     """
-    _check_common(n_samples, cluster_std)
+    _check_common(n_samples, cluster_std, "cluster_std")
     if isinstance(centers, bool) or not isinstance(centers, (int, np.integer)) or not 2 <= centers <= n_samples:
         raise ValueError(f"centers must be an integer between 2 and n_samples, got {centers!r}")
     if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:

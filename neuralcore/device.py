@@ -32,6 +32,7 @@ __all__ = [
     "available_backends",
     "backend_of",
     "backend_status",
+    "detach",
     "get_namespace",
     "is_host",
     "resolve_backend",
@@ -262,7 +263,8 @@ def _parse_device(name: str, module, device: str | None, xp):
         dev = module.device(device or "cpu")
         if dev.type == "cuda" and not module.cuda.is_available():
             raise BackendUnavailableError(f"torch:{device} requested but torch sees no CUDA device")
-        return dev
+        # "cuda" and "cuda:0" name one device but compare unequal: use what tensors report
+        return module.empty(0, device=dev).device
     if name == "array_api_strict":
         if device is None:
             return xp.__array_namespace_info__().default_device()
@@ -359,6 +361,17 @@ def _same_device(a, b) -> bool:
 
 
 # ------------------------------------------------------------------------- transfer
+
+
+def detach(x):
+    """``x`` without autograd history (PyTorch tensors that require grad); other arrays as they are.
+
+    Training on a tensor that records gradients would make every update part
+    of an ever-growing autograd graph.
+    """
+    if aac.is_torch_array(x) and x.requires_grad:
+        return x.detach()
+    return x
 
 
 def to_numpy(x) -> np.ndarray:

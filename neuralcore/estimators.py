@@ -35,6 +35,9 @@ from .validation import (
 
 __all__ = ["LogisticRegression", "TwoLayerNet"]
 
+# Label dtypes that every backend can gather on the device (PyTorch lacks unsigned 16/32/64-bit take).
+_DEVICE_LABEL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64")
+
 _COMMON_DOC = """
     optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"} or optim.Optimizer, default "gd"
         Update rule. An :class:`~neuralcore.optim.Optimizer` object is used as
@@ -87,7 +90,19 @@ _COMMON_DOC = """
 class _Network:
     """Shared machinery; subclasses say which model module they train."""
 
-    _model = None  # the module of pure functions: logistic or two_layer
+    _estimator_type = "classifier"  # scikit-learn < 1.6 reads this
+
+    def __sklearn_tags__(self):
+        """scikit-learn >= 1.6: a classifier, so model selection stratifies and scores by accuracy."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags  # only scikit-learn calls this
+
+        return Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(),
+            input_tags=InputTags(),
+            array_api_support=True,
+        )
 
     # -------------------------------------------------------------- hyperparameters
 
@@ -201,7 +216,7 @@ class _Network:
         except DivergenceError as error:
             self.params_ = error.params
             self.loss_curve_ = error.loss_curve
-            self.n_iter_ = max(error.iteration - 1, 0)
+            self.n_iter_ = error.n_iter
             raise
         return self
 
@@ -233,7 +248,7 @@ class _Network:
             raise TypeError("eval_set must be a pair (X_val, y_val)")
         X_val, y_val = eval_set
         Xv, _ = check_X(X_val, name="eval_set X", dtype=dtype_name(dtype), model=placement, n_features=n_features)
-        labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y")
+        labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
         _, Yv = encode_labels(labels, classes, name="eval_set y")
         return Xv, to_backend(Yv, placement, dtype=dtype)
 
@@ -245,7 +260,7 @@ class _Network:
             raise ValueError(f"init_params must have exactly the keys {sorted(expected)}, got {sorted(init_params)}")
         host = {}
         for key, shape in expected.items():
-            value = to_numpy(init_params[key])
+            value = np.array(to_numpy(init_params[key]), copy=True)  # never train in (or return) the caller's memory
             if value.shape != shape:
                 raise ValueError(f"init_params[{key!r}] must have shape {shape}, got {value.shape}")
             if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
@@ -303,7 +318,8 @@ class _Network:
 
     def predict(self, X):
         """Predicted labels (values of ``classes_``): the most probable class
-        (for two classes, the positive one where its probability exceeds 0.5).
+        (for two classes, the positive one where the logit is positive, as in
+        ``decision_function``).
 
         Returns
         -------
@@ -313,10 +329,10 @@ class _Network:
         """
         Z, xp, host = self._logits(X)
         if Z.shape[1] == 1:
-            index = xp.astype(output_activation(Z, xp=xp)[:, 0] > 0.5, xp.int64)
+            index = xp.astype(Z[:, 0] > 0, xp.int64)
         else:
             index = xp.argmax(Z, axis=1)
-        if host or self.classes_.dtype.kind not in "biuf":
+        if host or self.classes_.dtype.name not in _DEVICE_LABEL_DTYPES:
             return self.classes_[to_numpy(index).astype(np.intp)]
         labels = to_backend(self.classes_, backend_of(Z))
         return xp.take(labels, index)
@@ -483,11 +499,7 @@ class LogisticRegression(_Network):
         result = SOLVERS[self.solver](params, X, Y, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol)
         self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
         if not result.converged:
-            warnings.warn(
-                f"solver={self.solver!r} reached max_iter={self.max_iter} before the gradient fell below tol={tol:g}",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=3)
 
     def _param_shapes(self, n_features, n_outputs):
         return logistic.param_shapes(n_features, n_outputs)

@@ -15,19 +15,24 @@ class DivergenceError(FloatingPointError):
     Attributes
     ----------
     iteration : int
-        The iteration whose cost was not finite (0-based, as in ``loss_curve_``).
+        The iteration (epoch with mini-batches) whose cost was not finite,
+        0-based as in ``loss_curve_``.
     params : dict
-        The last parameters whose cost was finite (those after ``iteration - 1``
-        updates), on the training device.
+        The last parameters known to be good, on the training device: in full
+        batch those after ``iteration - 1`` updates (whose cost was the last
+        finite one); with mini-batches those at the start of epoch ``iteration``.
+    n_iter : int
+        How many iterations (epochs) led to ``params``.
     loss_curve : list of float
         The finite costs up to, not including, ``iteration``.
     """
 
-    def __init__(self, message: str, *, iteration: int, params: dict, loss_curve: list):
+    def __init__(self, message: str, *, iteration: int, params: dict, loss_curve: list, n_iter: int | None = None):
         super().__init__(message)
         self.iteration = iteration
         self.params = params
         self.loss_curve = loss_curve
+        self.n_iter = max(iteration - 1, 0) if n_iter is None else n_iter
 
 
 class ConvergenceWarning(UserWarning):

@@ -87,6 +87,14 @@ def _as_schedule(learning_rate) -> Callable[[int], float]:
     return constant(learning_rate)
 
 
+def _rate(schedule, step: int) -> float:
+    # A Python float: a NumPy float64 scalar from a user's schedule would promote float32 parameters.
+    rate = float(schedule(step))
+    if not (rate > 0 and math.isfinite(rate)):
+        raise ValueError(f"the learning-rate schedule returned {rate!r} at step {step}; it must be positive and finite")
+    return rate
+
+
 def _zeros_like(params: dict) -> dict:
     # On each parameter's own device, in its dtype: the state lives where the parameters do.
     return {
@@ -195,7 +203,7 @@ def gradient_descent(learning_rate=0.01) -> Optimizer:
         return GradientDescentState(step=0)
 
     def update(grads, state, params=None):
-        lr = schedule(state.step)
+        lr = _rate(schedule, state.step)
         return {key: -lr * g for key, g in grads.items()}, GradientDescentState(state.step + 1)
 
     return Optimizer(init, update)
@@ -228,7 +236,7 @@ def momentum(learning_rate=0.01, beta: float = 0.9, nesterov: bool = False) -> O
         return MomentumState(step=0, velocity=_zeros_like(params))
 
     def update(grads, state, params=None):
-        lr = schedule(state.step)
+        lr = _rate(schedule, state.step)
         velocity = {k: beta * state.velocity[k] + (1 - beta) * g for k, g in grads.items()}
         if nesterov:
             updates = {k: -lr * (beta * velocity[k] + (1 - beta) * g) for k, g in grads.items()}
@@ -254,7 +262,7 @@ def rmsprop(learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8) -> Optimiz
         return RMSPropState(step=0, square_avg=_zeros_like(params))
 
     def update(grads, state, params=None):
-        lr = schedule(state.step)
+        lr = _rate(schedule, state.step)
         square_avg = {k: rho * state.square_avg[k] + (1 - rho) * (g * g) for k, g in grads.items()}
         updates = {
             k: -lr * g / (array_namespace(g).sqrt(square_avg[k]) + eps) for k, g in grads.items()
@@ -292,7 +300,7 @@ def adam(learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: flo
 
     def update(grads, state, params=None):
         t = state.step + 1
-        lr = schedule(state.step)
+        lr = _rate(schedule, state.step)
         first = {k: beta1 * state.first_moment[k] + (1 - beta1) * g for k, g in grads.items()}
         second = {k: beta2 * state.second_moment[k] + (1 - beta2) * (g * g) for k, g in grads.items()}
         correction1, correction2 = 1 - beta1**t, 1 - beta2**t

@@ -26,10 +26,13 @@ _MAX_HALVINGS = 40
 
 
 class SolverResult(NamedTuple):
+    """Parameters, cost per iteration, iterations, whether ``tol`` was met, and why it stopped."""
+
     params: dict
     loss_curve: list
     n_iter: int
     converged: bool
+    message: str
 
 
 class _Packed:
@@ -56,15 +59,25 @@ def _objective(X, Y, alpha, packer) -> Callable:
 
 
 def _line_search(fg, theta, f, g, direction, xp, step=1.0):
-    """Backtracking (Armijo) from ``step``; returns the new point, or None when no strict
-    decrease is representable (the cost is at its floating-point floor)."""
+    """Backtracking from ``step`` until the Armijo condition holds; returns the new point or None.
+
+    Near the optimum the cost stops changing in the working precision (float32
+    resolves about 1e-7 of it) long before the gradient reaches ``tol``; there
+    a step is also accepted when the cost stays within rounding of the old one
+    and the gradient shrinks (the approximate Armijo condition of Hager and
+    Zhang), so the solvers keep converging on the gradient.
+    """
     slope = float(xp.sum(g * direction))
     f_host = float(f)
+    rounding = 4 * float(xp.finfo(theta.dtype).eps) * abs(f_host)
+    g_size = float(xp.max(xp.abs(g)))
     for _ in range(_MAX_HALVINGS):
         candidate = theta + step * direction
         f_new, g_new = fg(candidate)
         f_new_host = float(f_new)
         if f_new_host < f_host and f_new_host <= f_host + _ARMIJO * step * slope:
+            return candidate, f_new, g_new, step
+        if f_new_host <= f_host + rounding and float(xp.max(xp.abs(g_new))) < g_size:
             return candidate, f_new, g_new, step
         step *= 0.5
     return None
@@ -74,11 +87,20 @@ def _gradient_small(g, xp, tol) -> bool:
     return float(xp.max(xp.abs(g))) <= tol
 
 
+def _stalled(g, xp, tol) -> str:
+    return (
+        f"stopped: the line search found no decrease of the cost while the largest gradient component is "
+        f"{float(xp.max(xp.abs(g))):.3g} > tol={tol:g} (the working precision is exhausted: standardize the "
+        "features, or train in float64)"
+    )
+
+
 def lbfgs(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, history: int = 10) -> SolverResult:
     """Limited-memory BFGS (two-loop recursion) with a backtracking line search.
 
-    Stops when the largest gradient component is at most ``tol``, or when the
-    line search cannot decrease the cost any more (the floating-point limit).
+    Stops when the largest gradient component is at most ``tol`` (converged),
+    or, unconverged, when no step decreases the cost any more (the working
+    precision is exhausted) or after ``max_iter`` iterations.
     """
     xp = array_namespace(X)
     packer = _Packed(params, xp)
@@ -86,11 +108,11 @@ def lbfgs(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, histor
     theta = packer.pack(params)
     f, g = fg(theta)
     s_list, y_list, rho_list = [], [], []
-    loss_curve, converged = [], False
+    loss_curve, converged, message = [], False, f"reached max_iter={max_iter}"
     for _ in range(max_iter):
         loss_curve.append(float(f))
         if _gradient_small(g, xp, tol):
-            converged = True
+            converged, message = True, "converged"
             break
         direction = -_two_loop(g, s_list, y_list, rho_list, xp)
         if float(xp.sum(g * direction)) >= 0:  # not a descent direction: forget the curvature pairs
@@ -98,8 +120,11 @@ def lbfgs(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, histor
             direction = -g
         first_step = 1.0 if s_list else min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12))
         found = _line_search(fg, theta, f, g, direction, xp, step=first_step)
+        if found is None and s_list:  # the curvature pairs may be stale: start again from steepest descent
+            s_list, y_list, rho_list = [], [], []
+            found = _line_search(fg, theta, f, g, -g, xp, step=min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12)))
         if found is None:
-            converged = True  # no decrease is representable: we are at the optimum to working precision
+            message = _stalled(g, xp, tol)
             break
         theta_new, f, g_new, _ = found
         s, y = theta_new - theta, g_new - g
@@ -111,7 +136,7 @@ def lbfgs(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, histor
             if len(s_list) > history:
                 s_list.pop(0), y_list.pop(0), rho_list.pop(0)
         theta, g = theta_new, g_new
-    return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged)
+    return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged, message)
 
 
 def _two_loop(g, s_list, y_list, rho_list, xp):
@@ -177,29 +202,33 @@ def newton(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float) -> So
     theta = packer.pack(params)
     f, g = fg(theta)
     size = theta.shape[0]
-    loss_curve, converged = [], False
+    finfo = xp.finfo(X.dtype)
+    loss_curve, converged, message = [], False, f"reached max_iter={max_iter}"
     for _ in range(max_iter):
         loss_curve.append(float(f))
         if _gradient_small(g, xp, tol):
-            converged = True
+            converged, message = True, "converged"
             break
         H = _hessian(packer.unpack(theta), X, alpha, xp)
-        # A small ridge keeps H invertible where it is only semi-definite: the common shift
-        # of softmax intercepts, or weights without L2 on separable directions. Scaled by
-        # sqrt(machine epsilon), it damps the rounding noise that the gradient carries along
-        # such directions (in float32 that noise would otherwise dominate the step) while
-        # leaving Newton's fast convergence intact.
-        ridge = math.sqrt(float(xp.finfo(H.dtype).eps)) * float(xp.max(xp.abs(H))) + float(xp.finfo(H.dtype).smallest_normal)
-        H = H + ridge * xp.eye(size, dtype=H.dtype, device=device(H))
+        # A small ridge, relative to each diagonal entry (so it does not depend on the
+        # features' scales), keeps H invertible where it is only semi-definite (the common
+        # shift of softmax intercepts, separable directions without L2), and at
+        # sqrt(machine epsilon) damps the rounding noise the gradient carries along such
+        # directions, which in float32 would otherwise dominate the step.
+        diagonal = xp.linalg.diagonal(H)
+        ridge = math.sqrt(float(finfo.eps)) * diagonal + float(finfo.smallest_normal)
+        H = H + xp.eye(size, dtype=H.dtype, device=device(H)) * xp.reshape(ridge, (1, -1))
         direction = -xp.reshape(xp.linalg.solve(H, xp.reshape(g, (-1, 1))), (-1,))
         if not float(xp.sum(g * direction)) < 0:
             direction = -g
         found = _line_search(fg, theta, f, g, direction, xp)
         if found is None:
-            converged = True
+            found = _line_search(fg, theta, f, g, -g, xp, step=min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12)))
+        if found is None:
+            message = _stalled(g, xp, tol)
             break
         theta, f, g, _ = found
-    return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged)
+    return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged, message)
 
 
 #: Second-order solvers of :class:`~neuralcore.LogisticRegression` by name.

@@ -188,7 +188,7 @@ def train(
                     previous = pending[offset - 1] if offset else None
                     good = last_good if previous is None else (previous.at if full_batch else previous.after)
                     progress.close()
-                    raise _divergence(index, good, loss_curve)
+                    raise _divergence(index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index)
                 loss_curve.append(value)
                 if scores is not None:
                     scores.append(score_value)
@@ -262,7 +262,7 @@ def _read(xp, values) -> list:
     return [float(v) for v in to_numpy(xp.stack(values))]
 
 
-def _divergence(index, params, loss_curve):
+def _divergence(index, params, loss_curve, *, n_iter):
     if index == 0:
         message = (
             "training diverged: the cost at the starting parameters is not finite "
@@ -274,7 +274,7 @@ def _divergence(index, params, loss_curve):
             f"(last finite cost {loss_curve[-1]:.6g}); try a smaller learning_rate. "
             "The last finite parameters are kept in this error's .params"
         )
-    return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve))
+    return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve), n_iter=n_iter)
 
 
 class _Stopping:

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .device import Backend, backend_of, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+from .device import Backend, backend_of, detach, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
 
 __all__ = [
     "check_X",
@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 _FLOAT_NAMES = ("float32", "float64")
+
+#: Above this many classes, labels with more distinct values than half the samples are refused as continuous.
+MAX_CLASSES = 50
 
 
 def dtype_name(dtype) -> str | None:
@@ -111,6 +114,9 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
         if arr.dtype.kind == "f" and kind is None and dtype is None:
             raise TypeError(f"{name} has dtype {arr.dtype}, which neuralcore does not train in; pass dtype='float32'")
         work = dtype or kind or _default_float(target)
+        if arr.dtype.kind in "iuf" and arr.size and np.abs(arr).max() > np.finfo(work).max:
+            raise ValueError(f"{name} has values beyond the range of {work} (up to {np.finfo(work).max:.3g}); "
+                             "rescale the features or pass dtype='float64'")
         return to_backend(arr, target, dtype=work), target
     here = backend_of(X)
     if model is not None:
@@ -127,6 +133,7 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
                 "pass host (NumPy) data to use that backend, or leave backend unset to train where the data is"
             )
     xp = here.xp
+    X = detach(X)
     if not hasattr(X, "shape") or not hasattr(X, "dtype"):
         raise TypeError(f"{name} is not an array: {type(X).__name__}")
     if xp.isdtype(X.dtype, "complex floating"):
@@ -141,7 +148,12 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
         raise TypeError(f"{name} has dtype {X.dtype}, which neuralcore does not train in; pass dtype='float32'")
     work = dtype or kind or _default_float(here)
     target_dtype = getattr(xp, work)
-    return (X if X.dtype == target_dtype else xp.astype(X, target_dtype)), here
+    if X.dtype == target_dtype:
+        return X, here
+    if xp.isdtype(X.dtype, ("real floating", "integral")) and float(xp.max(xp.abs(X))) > float(xp.finfo(target_dtype).max):
+        raise ValueError(f"{name} has values beyond the range of {work} (up to {float(xp.finfo(target_dtype).max):.3g}); "
+                         "rescale the features or pass dtype='float64'")
+    return xp.astype(X, target_dtype), here
 
 
 def _is_supported(dtype) -> bool:
@@ -157,7 +169,7 @@ def _default_float(backend: Backend) -> str:
     return dtype_name(info.default_dtypes(device=backend.device)["real floating"])
 
 
-def check_labels(y, *, n_samples: int, X=None, name: str = "y") -> np.ndarray:
+def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X") -> np.ndarray:
     """Validate labels and return them as a 1-D host NumPy array.
 
     ``y`` may be host data or an array of the same library and device as ``X``
@@ -187,7 +199,7 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y") -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D of shape (n_samples,), got shape {arr.shape}")
     if arr.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} samples but {name} has {arr.shape[0]}; they must match")
+        raise ValueError(f"{x_name} has {n_samples} samples but {name} has {arr.shape[0]}; they must match")
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} has complex dtype {arr.dtype}; labels must be real numbers, strings or booleans")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
@@ -220,6 +232,11 @@ def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = 
         if classes.shape[0] < 2:
             raise ValueError(
                 f"{name} has a single class ({classes.tolist()[0]!r}); classification needs at least two distinct labels"
+            )
+        if classes.shape[0] > MAX_CLASSES and classes.shape[0] > y.shape[0] // 2:
+            raise ValueError(
+                f"{name} has {classes.shape[0]} distinct values for {y.shape[0]} samples: it looks like a "
+                "continuous target, and these models classify (at most one output per class)"
             )
     else:
         unknown = np.setdiff1d(np.unique(y), classes)

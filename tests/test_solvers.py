@@ -63,11 +63,10 @@ class TestSolvers:
 
 
 class TestAgainstScikitLearn:
-    sklearn = pytest.importorskip("sklearn")
-
     @pytest.mark.parametrize("dataset", ["breast_cancer", "iris"])
     @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
     def test_same_optimum(self, dataset, solver):
+        pytest.importorskip("sklearn")
         from sklearn import datasets
         from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
@@ -86,10 +85,31 @@ class TestAgainstScikitLearn:
         assert seconds < 60  # sanity, not a benchmark: see benchmarks/ for timings
 
 
+class TestBadlyScaledFeatures:
+    """Features on scales from 1 to 1e4 (plus an offset): the Hessian spans many orders of magnitude."""
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 5)) * np.asarray([1, 10, 100, 1000, 1e4]) + np.asarray([0, 0, 0, 0, 5e4])
+    y = (X[:, 0] + X[:, 3] / 1000 + rng.normal(size=500) > 0).astype(int)
+
+    @pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+    def test_float64_converges(self, solver):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = LogisticRegression(solver=solver, alpha=1e-3, max_iter=1000, backend="numpy").fit(self.X, self.y)
+        limit = 20 if solver == "newton" else 400
+        assert model.n_iter_ < limit
+        assert model.loss_curve_[-1] == pytest.approx(reference_optimum(self.X, self.y, 1e-3), rel=1e-9)
+
+    def test_float32_says_when_precision_runs_out(self):
+        with pytest.warns(ConvergenceWarning, match="line search found no decrease.*standardize the features"):
+            LogisticRegression(solver="lbfgs", alpha=1e-3, max_iter=1000, backend="numpy", dtype="float32").fit(self.X, self.y)
+
+
 class TestSolverOptions:
     def test_convergence_warning(self):
         X, y = PROBLEMS["binary"]
-        with pytest.warns(ConvergenceWarning, match="solver='lbfgs' reached max_iter=2"):
+        with pytest.warns(ConvergenceWarning, match="solver='lbfgs' did not converge: reached max_iter=2"):
             LogisticRegression(solver="lbfgs", alpha=0.01, max_iter=2, backend="numpy").fit(X, y)
 
     def test_converged_without_warning(self):
