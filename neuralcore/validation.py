@@ -8,6 +8,7 @@ one read-back for the finiteness test.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -107,14 +108,14 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
         arr = _host_array(X, name)
         _check_kind(arr.dtype.kind, arr.dtype, name)
         _check_shape(arr.shape, name, n_features)
-        if not np.isfinite(arr).all():
+        if arr.dtype.kind == "f" and not _all_finite(arr, np):
             raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
         target = model if model is not None else resolve_backend(backend)
         kind = arr.dtype.name if arr.dtype.name in _FLOAT_NAMES else None
         if arr.dtype.kind == "f" and kind is None and dtype is None:
             raise TypeError(f"{name} has dtype {arr.dtype}, which neuralcore does not train in; pass dtype='float32'")
         work = dtype or kind or _default_float(target)
-        if arr.dtype.kind in "iuf" and arr.size and np.abs(arr).max() > np.finfo(work).max:
+        if arr.dtype.itemsize > np.dtype(work).itemsize and arr.dtype.kind == "f" and _beyond(arr, float(np.finfo(work).max), np):
             raise ValueError(f"{name} has values beyond the range of {work} (up to {np.finfo(work).max:.3g}); "
                              "rescale the features or pass dtype='float64'")
         return to_backend(arr, target, dtype=work), target
@@ -141,7 +142,7 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
     if not xp.isdtype(X.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"{name} has non-numeric dtype {X.dtype}; neuralcore needs a numeric array")
     _check_shape(X.shape, name, n_features)
-    if xp.isdtype(X.dtype, "real floating") and not bool(xp.all(xp.isfinite(X))):
+    if xp.isdtype(X.dtype, "real floating") and not _all_finite(X, xp):
         raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
     kind = dtype_name(X.dtype) if xp.isdtype(X.dtype, "real floating") and _is_supported(X.dtype) else None
     if xp.isdtype(X.dtype, "real floating") and kind is None and dtype is None:
@@ -150,10 +151,28 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
     target_dtype = getattr(xp, work)
     if X.dtype == target_dtype:
         return X, here
-    if xp.isdtype(X.dtype, ("real floating", "integral")) and float(xp.max(xp.abs(X))) > float(xp.finfo(target_dtype).max):
+    narrowing = xp.isdtype(X.dtype, "real floating") and xp.finfo(X.dtype).bits > xp.finfo(target_dtype).bits
+    if narrowing and _beyond(X, float(xp.finfo(target_dtype).max), xp):
         raise ValueError(f"{name} has values beyond the range of {work} (up to {float(xp.finfo(target_dtype).max):.3g}); "
                          "rescale the features or pass dtype='float64'")
     return xp.astype(X, target_dtype), here
+
+
+def _all_finite(X, xp) -> bool:
+    """Whether every entry is finite, without an (n_samples, n_features) temporary in the common case.
+
+    The sum of finite numbers is finite unless it overflows, and a NaN or an
+    infinity makes it NaN or infinite: one streaming pass. Only when the sum is
+    not finite is each entry tested.
+    """
+    if math.isfinite(float(xp.sum(X))):
+        return True
+    return bool(xp.all(xp.isfinite(X)))
+
+
+def _beyond(X, limit: float, xp) -> bool:
+    """Whether any entry's magnitude exceeds ``limit`` (two reductions, no temporary array)."""
+    return float(xp.max(X)) > limit or float(xp.min(X)) < -limit
 
 
 def _is_supported(dtype) -> bool:
