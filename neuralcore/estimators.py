@@ -247,7 +247,9 @@ class _Network:
         if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
             raise TypeError("eval_set must be a pair (X_val, y_val)")
         X_val, y_val = eval_set
-        Xv, _ = check_X(X_val, name="eval_set X", dtype=dtype_name(dtype), model=placement, n_features=n_features)
+        Xv, _ = check_X(
+            X_val, name="eval_set X", dtype=dtype_name(dtype), model=placement, n_features=n_features, placed_with="X"
+        )
         labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
         _, Yv = encode_labels(labels, classes, name="eval_set y")
         return Xv, to_backend(Yv, placement, dtype=dtype)

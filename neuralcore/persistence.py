@@ -119,6 +119,9 @@ def load(path, *, backend=None):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path}")
+    if os.path.isdir(path) or not zipfile.is_zipfile(path):
+        # checked first: for a file that is no archive, NumPy's own message talks of unpickling
+        raise ValueError(f"{path} is not a neuralcore model file (not a .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             contents = {name: archive[name] for name in archive.files}

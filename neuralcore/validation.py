@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def _check_shape(shape, name: str, n_features: int | None):
         hint = ""
         if len(shape) == 1:
             hint = " (a single feature? use X.reshape(-1, 1); a single sample? use X.reshape(1, -1))"
-        elif len(shape) > 2:
+        elif len(shape) > 2 and shape[0] > 0:
             hint = f" (images? flatten them first: X.reshape({shape[0]}, -1))"
         raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {tuple(shape)}{hint}")
     if shape[0] == 0:
@@ -79,7 +80,9 @@ def _check_shape(shape, name: str, n_features: int | None):
         raise ValueError(f"{name} has {shape[1]} features, but the model was fitted with {n_features}")
 
 
-def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | None = None, n_features=None):
+def check_X(
+    X, *, backend=None, dtype=None, name: str = "X", model: Backend | None = None, n_features=None, placed_with: str | None = None
+):
     """Validate ``X`` and place it on its backend in a floating dtype.
 
     Parameters
@@ -97,6 +100,9 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
         array on another library or device is an error that suggests ``to()``.
     n_features : int, optional
         Expected number of features (prediction).
+    placed_with : str, optional
+        Validation data: the name of the training data ``X`` must sit with;
+        a mismatch then says so instead of suggesting ``to()``.
 
     Returns
     -------
@@ -121,6 +127,11 @@ def check_X(X, *, backend=None, dtype=None, name: str = "X", model: Backend | No
         return to_backend(arr, target, dtype=work), target
     here = backend_of(X)
     if model is not None:
+        if (here.name != model.name or str(here) != str(model)) and placed_with is not None:
+            raise ValueError(
+                f"{name} is a {here.name} array on {here}, but {placed_with} trains on {model}; "
+                f"pass {name} as host (NumPy) data or on the same backend and device as {placed_with}"
+            )
         if here.name != model.name or str(here) != str(model):
             raise ValueError(
                 f"{name} is a {here.name} array on {here}, but the model's parameters are on {model}; "
@@ -165,7 +176,10 @@ def _all_finite(X, xp) -> bool:
     infinity makes it NaN or infinite: one streaming pass. Only when the sum is
     not finite is each entry tested.
     """
-    if math.isfinite(float(xp.sum(X))):
+    with warnings.catch_warnings():  # an overflowing sum of finite values is expected, not a problem
+        warnings.simplefilter("ignore", RuntimeWarning)
+        total = float(xp.sum(X))
+    if math.isfinite(total):
         return True
     return bool(xp.all(xp.isfinite(X)))
 
@@ -202,12 +216,12 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X
             there = backend_of(X)
             if str(here) != str(there) or here.name != there.name:
                 raise ValueError(
-                    f"X is a {there.name} array on {there} but {name} is a {here.name} array on {here}; "
+                    f"{x_name} is a {there.name} array on {there} but {name} is a {here.name} array on {here}; "
                     f"pass both on one library and device"
                 )
         elif X is not None:
             raise ValueError(
-                f"X is host data but {name} is a {here.name} array on {here}; pass both as host data or "
+                f"{x_name} is host data but {name} is a {here.name} array on {here}; pass both as host data or "
                 "both on one backend"
             )
         arr = to_numpy(y)
