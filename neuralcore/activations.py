@@ -52,7 +52,8 @@ def sigmoid(z, /, *, xp=None):
     """
     xp = array_namespace(z) if xp is None else xp
     e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    r = 1 / (1 + e)
+    return xp.where(z >= 0, r, e * r)
 
 
 def sigmoid_grad(a, /, *, xp=None):
@@ -88,7 +89,7 @@ def relu(z, /, *, xp=None):
     array([0., 3.])
     """
     xp = array_namespace(z) if xp is None else xp
-    return xp.where(z > 0, z, xp.zeros_like(z))
+    return xp.where(z > 0, z, 0.0)
 
 
 def relu_grad(a, /, *, xp=None):

@@ -21,7 +21,7 @@ from array_api_compat import array_namespace
 
 from .activations import output_activation
 from .init import init_weights
-from .losses import cross_entropy, l2_penalty
+from .losses import l2_penalty, output_and_cross_entropy
 
 __all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
 
@@ -91,14 +91,15 @@ def backward(params: dict, cache: dict, Y, /, *, alpha: float = 0.0, xp=None) ->
     dW = cache["X"].T @ dZ / m
     if alpha:
         dW = dW + alpha * params["W"]
-    return {"W": dW, "b": xp.mean(dZ, axis=0)}
+    return {"W": dW, "b": xp.sum(dZ, axis=0) / m}
 
 
 def loss_and_grads(params: dict, X, Y, /, *, alpha: float = 0.0, xp=None):
     """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
     xp = array_namespace(X) if xp is None else xp
-    _, cache = forward(params, X, xp=xp)
-    cost = cross_entropy(cache["Z"], Y, xp=xp)
+    Z = logits(params, X, xp=xp)
+    A, cost = output_and_cross_entropy(Z, Y, xp=xp)
+    cache = {"X": X, "Z": Z, "A": A}
     if alpha:
         cost = cost + l2_penalty([params["W"]], alpha, xp=xp)
     return cost, backward(params, cache, Y, alpha=alpha, xp=xp)

@@ -18,6 +18,7 @@ __all__ = [
     "cross_entropy",
     "l2_penalty",
     "log_softmax",
+    "output_and_cross_entropy",
 ]
 
 
@@ -46,7 +47,7 @@ def binary_cross_entropy_per_sample(z, y, /, *, xp=None):
     array([0.69314718])
     """
     xp = array_namespace(z, y) if xp is None else xp
-    return xp.where(z > 0, z, xp.zeros_like(z)) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+    return xp.where(z > 0, z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def binary_cross_entropy(z, y, /, *, xp=None):
@@ -90,6 +91,35 @@ def categorical_cross_entropy(z, y, /, *, xp=None):
     """
     xp = array_namespace(z, y) if xp is None else xp
     return -xp.sum(y * log_softmax(z, xp=xp)) / z.shape[0]
+
+
+def output_and_cross_entropy(z, y, /, *, xp=None):
+    """The output activation and the mean cross-entropy of logits ``z``, computed together.
+
+    For one logit column, ``exp(-|z|)`` serves both the sigmoid and the loss,
+    so the hot loop evaluates it once; for several, the softmax and its
+    log-sum-exp share the shifted exponentials.
+
+    Returns
+    -------
+    A : array like ``z``
+        Probabilities (sigmoid or softmax).
+    cost : 0-d array
+        As :func:`cross_entropy`.
+    """
+    xp = array_namespace(z, y) if xp is None else xp
+    m = z.shape[0]
+    if z.shape[-1] == 1:
+        e = xp.exp(-xp.abs(z))
+        r = 1 / (1 + e)
+        A = xp.where(z >= 0, r, e * r)
+        cost = xp.sum(xp.where(z > 0, z, 0.0) - z * y + xp.log1p(e)) / m
+        return A, cost
+    shifted = z - xp.max(z, axis=-1, keepdims=True)
+    exps = xp.exp(shifted)
+    sums = xp.sum(exps, axis=-1, keepdims=True)
+    cost = -xp.sum(y * (shifted - xp.log(sums))) / m
+    return exps / sums, cost
 
 
 def cross_entropy(z, y, /, *, xp=None):

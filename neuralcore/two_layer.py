@@ -23,7 +23,7 @@ from array_api_compat import array_namespace
 
 from .activations import ACTIVATION_GRADS, ACTIVATIONS, output_activation
 from .init import init_weights
-from .losses import cross_entropy, l2_penalty
+from .losses import l2_penalty, output_and_cross_entropy
 
 __all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
 
@@ -121,14 +121,16 @@ def backward(params: dict, cache: dict, Y, /, *, activation: str = "tanh", alpha
     dW2 = A1.T @ dZ2 / m
     if alpha:
         dW1, dW2 = dW1 + alpha * params["W1"], dW2 + alpha * params["W2"]
-    return {"W1": dW1, "b1": xp.mean(dZ1, axis=0), "W2": dW2, "b2": xp.mean(dZ2, axis=0)}
+    return {"W1": dW1, "b1": xp.sum(dZ1, axis=0) / m, "W2": dW2, "b2": xp.sum(dZ2, axis=0) / m}
 
 
 def loss_and_grads(params: dict, X, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None):
     """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
     xp = array_namespace(X) if xp is None else xp
-    _, cache = forward(params, X, activation=activation, xp=xp)
-    cost = cross_entropy(cache["Z2"], Y, xp=xp)
+    A1 = _hidden(params, X, activation, xp)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    A2, cost = output_and_cross_entropy(Z2, Y, xp=xp)
+    cache = {"X": X, "A1": A1, "Z2": Z2, "A2": A2}
     if alpha:
         cost = cost + l2_penalty([params["W1"], params["W2"]], alpha, xp=xp)
     return cost, backward(params, cache, Y, activation=activation, alpha=alpha, xp=xp)

@@ -250,7 +250,9 @@ class TestEstimatorContract:
         clone = pickle.loads(pickle.dumps(model))
         assert clone.backend_ == "numpy"
         assert all(isinstance(v, np.ndarray) for v in clone.params_.values())
-        np.testing.assert_allclose(clone.predict_proba(X_SMALL), model.predict_proba(X_SMALL), rtol=1e-6)
+        # the same parameters evaluated by another library: equal up to float32 rounding (matmul order)
+        rtol = 1e-12 if backend_case.dtype == "float64" else 1e-5
+        np.testing.assert_allclose(clone.predict_proba(X_SMALL), model.predict_proba(X_SMALL), rtol=rtol)
         for value in model.params_.values():  # the original is untouched
             backend_case.assert_on_case(value)
 
