@@ -22,6 +22,7 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_grad",
     "output_activation",
+    "shift_by_max",
     "softmax",
 ]
 
@@ -129,8 +130,21 @@ def softmax(z, /, *, axis: int = -1, xp=None):
            [1. , 0. ]])
     """
     xp = array_namespace(z) if xp is None else xp
-    e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
+    e = xp.exp(shift_by_max(z, axis=axis, xp=xp))
     return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def shift_by_max(z, /, *, axis: int = -1, xp=None):
+    """``z - max(z)`` along ``axis``, without overflow even when a row spans more than the dtype's range.
+
+    Halves cannot overflow and scaling by 2 is exact, so in the normal range
+    this is bit for bit ``z - max(z)``; a larger gap saturates
+    at a quarter of the dtype's largest number (its exponential is 0 either way).
+    """
+    xp = array_namespace(z) if xp is None else xp
+    half = z / 2 - xp.max(z, axis=axis, keepdims=True) / 2
+    floor = -float(xp.finfo(z.dtype).max) / 4  # exp(2 * floor) is 0 in any dtype
+    return 2 * xp.where(half > floor, half, floor)
 
 
 def output_activation(z, /, *, xp=None):

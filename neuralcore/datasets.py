@@ -11,11 +11,15 @@ from .init import check_random_state
 __all__ = ["BUILTIN", "load_builtin", "make_blobs", "make_circles", "make_moons", "make_planar", "make_xor"]
 
 
+#: Noise beyond this makes the generated points overflow or lose all structure.
+MAX_NOISE = 1e6
+
+
 def _check_common(n_samples, noise, noise_name="noise"):
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"{noise_name} must be a finite number >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.number)) or not (0 <= noise <= MAX_NOISE):
+        raise ValueError(f"{noise_name} must be a number between 0 and {MAX_NOISE:g}, got {noise!r}")
 
 
 def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0, random_state=0):
@@ -58,8 +62,8 @@ def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0
     sizes = (n_samples // 2, n_samples - n_samples // 2)
     points, labels = [], []
     for label, size in enumerate(sizes):
-        t = np.linspace(label * 3.12, (label + 1) * 3.12, size) + rng.normal(scale=noise, size=size)
-        r = radius * np.sin(4 * t) + rng.normal(scale=noise, size=size)
+        t = np.linspace(label * 3.12, (label + 1) * 3.12, size) + rng.normal(scale=abs(noise), size=size)
+        r = radius * np.sin(4 * t) + rng.normal(scale=abs(noise), size=size)
         points.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
         labels.append(np.full(size, label, dtype=np.int64))
     return np.concatenate(points), np.concatenate(labels)
@@ -83,7 +87,7 @@ def make_moons(n_samples: int = 400, *, noise: float = 0.1, random_state=0):
     t1 = np.linspace(0, np.pi, n_samples - n0)
     top = np.column_stack([np.cos(t0), np.sin(t0)])
     bottom = np.column_stack([1 - np.cos(t1), 0.5 - np.sin(t1)])
-    X = np.concatenate([top, bottom]) + rng.normal(scale=noise, size=(n_samples, 2))
+    X = np.concatenate([top, bottom]) + rng.normal(scale=abs(noise), size=(n_samples, 2))
     return X, np.repeat(np.asarray([0, 1], dtype=np.int64), [n0, n_samples - n0])
 
 
@@ -105,7 +109,7 @@ def make_circles(n_samples: int = 400, *, noise: float = 0.05, factor: float = 0
     t1 = np.linspace(0, 2 * np.pi, n_samples - n0, endpoint=False)
     outer = np.column_stack([np.cos(t0), np.sin(t0)])
     inner = factor * np.column_stack([np.cos(t1), np.sin(t1)])
-    X = np.concatenate([outer, inner]) + rng.normal(scale=noise, size=(n_samples, 2))
+    X = np.concatenate([outer, inner]) + rng.normal(scale=abs(noise), size=(n_samples, 2))
     return X, np.repeat(np.asarray([0, 1], dtype=np.int64), [n0, n_samples - n0])
 
 
@@ -126,7 +130,7 @@ def make_blobs(n_samples: int = 400, *, centers: int = 2, n_features: int = 2, c
     rng = check_random_state(random_state)
     middles = rng.uniform(-10, 10, size=(centers, n_features))
     y = np.arange(n_samples, dtype=np.int64) % centers
-    return middles[y] + rng.normal(scale=cluster_std, size=(n_samples, n_features)), y
+    return middles[y] + rng.normal(scale=abs(cluster_std), size=(n_samples, n_features)), y
 
 
 def make_xor(n_samples: int = 400, *, noise: float = 0.0, random_state=0):
@@ -142,7 +146,7 @@ def make_xor(n_samples: int = 400, *, noise: float = 0.0, random_state=0):
     rng = check_random_state(random_state)
     X = rng.uniform(-1, 1, size=(n_samples, 2))
     y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.int64)
-    return X + rng.normal(scale=noise, size=X.shape), y
+    return X + rng.normal(scale=abs(noise), size=X.shape), y
 
 
 #: Built-in datasets by name, as the command line knows them.

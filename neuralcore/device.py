@@ -32,7 +32,11 @@ __all__ = [
     "available_backends",
     "backend_of",
     "backend_status",
+    "chunk_rows",
+    "compute",
+    "delayed",
     "detach",
+    "is_chunked",
     "get_namespace",
     "is_host",
     "resolve_backend",
@@ -444,3 +448,37 @@ def to_numpy_dtype(dtype) -> np.dtype:
         return np.dtype(dtype)  # NumPy and CuPy dtypes, dtype names
     except TypeError:
         return np.dtype(str(dtype).rsplit(".", 1)[-1])  # torch.float32, array_api_strict.float32
+
+
+# ---------------------------------------------------------------- chunked (Dask)
+
+
+def is_chunked(x) -> bool:
+    """True for a Dask array: data split in chunks, possibly larger than memory or on a cluster."""
+    return aac.is_dask_array(x)
+
+
+def chunk_rows(x) -> list:
+    """The row blocks of a chunked 2-D (or 1-D) array, as lazy objects in row order.
+
+    The feature axis is merged into one chunk first, so each block holds whole
+    samples.
+    """
+    if x.ndim == 2 and x.numblocks[1] != 1:
+        x = x.rechunk({1: -1})
+    blocks = x.to_delayed()
+    return list(blocks[:, 0] if x.ndim == 2 else blocks)
+
+
+def delayed(function):
+    """``function`` made lazy, for use on :func:`chunk_rows` blocks."""
+    import dask
+
+    return dask.delayed(function, pure=True)
+
+
+def compute(*values):
+    """Evaluate lazy values together, in one graph (on a ``dask.distributed`` client if one is active)."""
+    import dask
+
+    return dask.compute(*values)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import logistic, two_layer
 from .activations import ACTIVATIONS, output_activation
-from .device import backend_of, resolve_backend, to_backend, to_numpy
+from .device import backend_of, is_chunked, resolve_backend, to_backend, to_numpy, to_numpy_dtype
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .init import INITIALIZERS, check_random_state
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -192,6 +192,9 @@ class _Network:
             host_params = self._init_params(n_features, n_outputs, rng)
         else:
             host_params = self._check_init_params(init_params, n_features, n_outputs)
+        if is_chunked(Xb):
+            self._fit_chunked(Xb, Y_host, host_params, classes, rng, eval_set)
+            return self
         params = {key: to_backend(value, placement, dtype=Xb.dtype) for key, value in host_params.items()}
         X_val = Y_val = None
         if eval_set is not None:
@@ -243,6 +246,58 @@ class _Network:
         self.validation_scores_ = result.validation_scores
         self.best_iteration_ = result.best_epoch
 
+    def _fit_chunked(self, X, Y_host, host_params, classes, rng, eval_set):
+        """Dask arrays: host parameters, one graph of per-chunk terms per iteration (see neuralcore.chunked)."""
+        from .chunked import ChunkedData
+
+        if eval_set is not None or self.validation_fraction is not None:
+            raise ValueError("validation (eval_set, validation_fraction) is not supported with Dask arrays yet")
+        dtype = to_numpy_dtype(X.dtype)
+        params = {key: np.array(value, dtype=dtype) for key, value in host_params.items()}
+        data = ChunkedData(X, Y_host.astype(dtype))
+        if self.batch_size is not None and any(size != self.batch_size for size in data.sizes[:-1]):
+            raise ValueError(
+                f"with a Dask array, each mini-batch is one chunk: pass batch_size equal to the chunk size "
+                f"({data.sizes[0]}), or rechunk X (X.rechunk({{0: {self.batch_size}}}))"
+            )
+        self.classes_ = classes
+        self.n_features_in_ = int(X.shape[1])
+        self.backend_ = "numpy"  # the parameters are small host arrays; predictions on Dask input stay lazy
+        self.trained_on_ = "dask"
+        self.validation_scores_ = None
+        self.best_iteration_ = None
+        loss = functools.partial(self._loss_and_grads(np), alpha=float(self.alpha))
+        if getattr(self, "solver", "gd") != "gd":
+            objective = data.objective(loss)
+            extra = {"hessian": data.hessian(float(self.alpha))} if self.solver == "newton" else {}
+            tol = self.tol if self.tol is not None else (1e-8 if dtype == np.float64 else 1e-5)
+            result = SOLVERS[self.solver](params, None, None, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol,
+                                          objective=objective, **extra)
+            self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
+            if not result.converged:
+                warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=3)
+            return
+        placeholder = np.empty((data.n_samples, 0), dtype=dtype)  # the loop needs only n_samples and a namespace
+        mini_batches = self.batch_size is not None
+        try:
+            result = train(
+                loss if mini_batches else data.objective(loss),
+                params,
+                placeholder,
+                placeholder,
+                optimizer=get_optimizer(self.optimizer, self.learning_rate, self.optimizer_params),
+                max_iter=self.max_iter,
+                rng=rng,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                verbose=self.verbose,
+                batches=(lambda generator: data.batches(generator, bool(self.shuffle))) if mini_batches else None,
+            )
+        except DivergenceError as error:
+            self.params_, self.loss_curve_, self.n_iter_ = error.params, error.loss_curve, error.n_iter
+            raise
+        self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
+
     def _eval_set(self, eval_set, classes, placement, dtype, n_features):
         if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
             raise TypeError("eval_set must be a pair (X_val, y_val)")
@@ -279,6 +334,30 @@ class _Network:
     def _placement(self):
         return backend_of(next(iter(self.params_.values())))
 
+    def _chunked_output(self, X, kind: str):
+        """Lazy predictions for a Dask array: each row chunk through the host model."""
+        from .chunked import map_rows
+        from .validation import check_chunked
+
+        self._check_fitted()
+        params = {key: to_numpy(value) for key, value in self.params_.items()}
+        X = check_chunked(X, n_features=self.n_features_in_, dtype=next(iter(params.values())).dtype)
+        K = params["W" if "W" in params else "W2"].shape[1]
+        host = type(self)._host_copy(self, params)
+        if kind == "decision":
+            return map_rows(X, host.decision_function, None if K == 1 else K, X.dtype)
+        if kind == "proba":
+            return map_rows(X, host.predict_proba, max(K, 2), X.dtype)
+        return map_rows(X, host.predict, None, self.classes_.dtype)
+
+    @staticmethod
+    def _host_copy(model, params):
+        clone = type(model)(**model.get_params())
+        clone.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_") and k != "params_"})
+        clone.params_ = params
+        clone.backend_ = "numpy"
+        return clone
+
     def _logits(self, X):
         """Logits ``(n_samples, K)`` on the model's backend, its namespace, and whether X was host data."""
         self._check_fitted()
@@ -300,6 +379,8 @@ class _Network:
         array of shape (n_samples,) for two classes, (n_samples, n_classes) for more
             NumPy for host input, else on the input's backend.
         """
+        if is_chunked(X):
+            return self._chunked_output(X, "decision")
         Z, xp, host = self._logits(X)
         if Z.shape[1] == 1:
             Z = xp.reshape(Z, (-1,))
@@ -313,6 +394,8 @@ class _Network:
         array of shape (n_samples, n_classes)
             NumPy for host input, else on the input's backend.
         """
+        if is_chunked(X):
+            return self._chunked_output(X, "proba")
         Z, xp, host = self._logits(X)
         A = output_activation(Z, xp=xp)
         proba = xp.concat([1 - A, A], axis=1) if A.shape[1] == 1 else A
@@ -329,6 +412,8 @@ class _Network:
             NumPy for host input; for backend input, an array on that backend
             when the labels are numeric or boolean (else NumPy).
         """
+        if is_chunked(X):
+            return self._chunked_output(X, "labels")
         Z, xp, host = self._logits(X)
         if Z.shape[1] == 1:
             index = xp.astype(Z[:, 0] > 0, xp.int64)

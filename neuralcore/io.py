@@ -94,6 +94,8 @@ def load_data(
     else:
         X, y = load_hdf5(spec, x_key=x_key, y_key=y_key, labels_optional=optional)
     X, steps = apply_preprocessing(X, preprocessing, source=spec)
+    if np.ndim(X) != 2:
+        raise ValueError(f"{spec}: the features must be a 2-D array (n_samples, n_features), got shape {np.shape(X)}")
     return Dataset(X, y, None, steps, spec)
 
 
@@ -191,35 +193,53 @@ def load_csv(path, *, target: str | None = None, labels_optional: bool = False, 
 
 
 def _parse_labels(cells: list) -> np.ndarray:
+    """Integers when every label is one (within int64), other numbers as float64, else the text."""
+    try:
+        integers = [int(cell) for cell in cells]
+    except ValueError:
+        integers = None
+    if integers is not None:
+        if all(-(2**63) <= v < 2**63 for v in integers):
+            return np.asarray(integers, dtype=np.int64)
+        return np.asarray(cells)  # beyond int64: keep them exact, as text
     try:
         numbers = np.asarray([float(cell) for cell in cells])
     except ValueError:
         return np.asarray(cells)
-    if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+    exact = np.isfinite(numbers) & (np.abs(numbers) < 2**53)
+    if np.all(exact) and np.all(numbers == np.round(numbers)):
         return numbers.astype(np.int64)
-    return numbers
+    if np.all(np.isfinite(numbers)) and np.any(~exact & (numbers == np.round(numbers))):
+        return np.asarray(cells)  # integers beyond 2**53 are names, not values: keep them exact, as text
+    return numbers  # NaN or infinity stay numbers, for validation to refuse
 
 
 def load_npz(path, *, x_key: str | None = None, y_key: str | None = None, labels_optional: bool = False):
     """``X`` and ``y`` arrays from a ``.npz`` file (names ``X``/``y`` unless given). Never unpickles."""
     x_key, y_key = x_key or "X", y_key or "y"
+    if not zipfile.is_zipfile(path):  # else NumPy would read a .npy, or suggest unpickling
+        raise ValueError(f"{path} is not a readable .npz file (not a zip archive of arrays)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)
             if x_key not in names:
                 raise ValueError(f"{path} has no array {x_key!r}; it has {names} (choose it with --x-key)")
             X = archive[x_key]
-            if y_key not in names:
-                if not labels_optional:
-                    raise ValueError(f"{path} has no array {y_key!r}; it has {names} (choose it with --y-key)")
-                return X, None
-            return X, archive[y_key]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path} is not a readable .npz file: {exc}") from None
+            y = None
+            if y_key in names:
+                y = archive[y_key]
+            elif not labels_optional:
+                raise ValueError(f"{path} has no array {y_key!r}; it has {names} (choose it with --y-key)")
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
             raise ValueError(f"{path} holds Python objects (pickled arrays), which neuralcore does not load") from None
         raise
+    except Exception as exc:  # zipfile, zlib and OS errors of a damaged archive: all one thing to the user
+        raise ValueError(f"{path} is not a readable .npz file: {type(exc).__name__}: {exc}") from None
+    if y is not None and (np.ndim(X) == 0 or np.ndim(y) == 0 or len(X) != len(y)):
+        raise ValueError(f"{path}: {x_key!r} has shape {np.shape(X)} but {y_key!r} has shape {np.shape(y)}; "
+                         "they need the same number of samples")
+    return X, y
 
 
 def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None, labels_optional: bool = False):
@@ -254,34 +274,43 @@ def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None, label
         handle = h5py.File(path, "r")
     except OSError as exc:
         raise ValueError(f"{path} is not a readable HDF5 file: {exc}") from None
-    with handle:
-        keys = [k for k in handle if isinstance(handle[k], h5py.Dataset)]
-        if x_key is None:
-            pairs = [k[:-2] for k in keys if k.endswith("_x") and (f"{k[:-2]}_y" in keys or labels_optional)]
-            if len(pairs) != 1:
-                found = "no" if not pairs else f"{len(pairs)}"
-                raise ValueError(
-                    f"{path}: found {found} '<name>_x'/'<name>_y' dataset pairs among {keys}; "
-                    "name the datasets with --x-key and --y-key"
-                )
-            x_key = f"{pairs[0]}_x"
-            y_key = y_key or f"{pairs[0]}_y"
-        if x_key not in keys:
-            raise ValueError(f"{path} has no dataset {x_key!r}; it has {keys}")
-        if y_key is None or y_key not in keys:
-            if not labels_optional:
-                raise ValueError(f"{path} has no dataset {y_key!r}; it has {keys}")
-            y = None
-        else:
-            y = handle[y_key][()]
-        try:
-            X = handle[x_key][()]
-        except OSError as exc:
-            raise ValueError(f"{path}: dataset {x_key!r} could not be read: {exc}") from None
+    try:
+        with handle:
+            return _read_hdf5(handle, path, x_key, y_key, labels_optional, h5py)
+    except (KeyError, RuntimeError, OSError) as exc:  # h5py: dangling links, damaged groups or chunks
+        raise ValueError(f"{path}: the HDF5 file could not be read: {exc}") from None
+
+
+def _read_hdf5(handle, path, x_key, y_key, labels_optional, h5py):
+    keys = [k for k in handle if isinstance(handle.get(k, getlink=False), h5py.Dataset)]
+    if x_key is None:
+        pairs = [k[:-2] for k in keys if k.endswith("_x") and (f"{k[:-2]}_y" in keys or labels_optional)]
+        if len(pairs) != 1:
+            found = "no" if not pairs else f"{len(pairs)}"
+            raise ValueError(
+                f"{path}: found {found} '<name>_x'/'<name>_y' dataset pairs among {keys}; "
+                "name the datasets with --x-key and --y-key"
+            )
+        x_key = f"{pairs[0]}_x"
+        y_key = y_key or f"{pairs[0]}_y"
+    if x_key not in keys:
+        raise ValueError(f"{path} has no dataset {x_key!r}; it has {keys}")
+    if y_key is None or y_key not in keys:
+        if not labels_optional:
+            raise ValueError(f"{path} has no dataset {y_key!r}; it has {keys}")
+        y = None
+    else:
+        y = handle[y_key][()]
+    try:
+        X = handle[x_key][()]
+    except OSError as exc:
+        raise ValueError(f"{path}: dataset {x_key!r} could not be read: {exc}") from None
+    if np.ndim(X) == 0:
+        raise ValueError(f"{path}: dataset {x_key!r} is a single value, not an array of samples")
     if y is not None:
         y = np.asarray(y)
         if y.ndim == 2 and 1 in y.shape:
             y = y.reshape(-1)
-        if len(X) != len(y):
-            raise ValueError(f"{path}: {x_key!r} has {len(X)} samples but {y_key!r} has {len(y)}")
+        if y.ndim == 0 or len(X) != len(y):
+            raise ValueError(f"{path}: {x_key!r} has {len(X)} samples but {y_key!r} has {y.size if y.ndim else 'a single value'}")
     return X, y

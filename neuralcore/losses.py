@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
+from .activations import shift_by_max
+
 __all__ = [
     "LOSSES",
     "binary_cross_entropy",
@@ -69,7 +71,7 @@ def binary_cross_entropy(z, y, /, *, xp=None):
 def log_softmax(z, /, *, xp=None):
     """``z - logsumexp(z)`` along the last axis, shifted by the row maximum (no overflow)."""
     xp = array_namespace(z) if xp is None else xp
-    shifted = z - xp.max(z, axis=-1, keepdims=True)
+    shifted = shift_by_max(z, axis=-1, xp=xp)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
 
 
@@ -90,7 +92,8 @@ def categorical_cross_entropy(z, y, /, *, xp=None):
     1.098612
     """
     xp = array_namespace(z, y) if xp is None else xp
-    return -xp.sum(y * log_softmax(z, xp=xp)) / z.shape[0]
+    # a class with target 0 contributes 0 even where its log-probability is -inf
+    return -xp.sum(xp.where(y != 0, y * log_softmax(z, xp=xp), 0.0)) / z.shape[0]
 
 
 def output_and_cross_entropy(z, y, /, *, xp=None):
@@ -115,10 +118,11 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
         A = xp.where(z >= 0, r, e * r)
         cost = xp.sum(xp.where(z > 0, z, 0.0) - z * y + xp.log1p(e)) / m
         return A, cost
-    shifted = z - xp.max(z, axis=-1, keepdims=True)
+    shifted = shift_by_max(z, axis=-1, xp=xp)
     exps = xp.exp(shifted)
     sums = xp.sum(exps, axis=-1, keepdims=True)
-    cost = -xp.sum(y * (shifted - xp.log(sums))) / m
+    # a class with target 0 contributes 0 even where its log-probability is -inf
+    cost = -xp.sum(xp.where(y != 0, y * (shifted - xp.log(sums)), 0.0)) / m
     return exps / sums, cost
 
 

@@ -125,10 +125,9 @@ def load(path, *, backend=None):
     try:
         with np.load(path, allow_pickle=False) as archive:
             contents = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise ValueError(f"{path} is not a neuralcore model file (not a readable .npz archive: {exc})") from None
-    except ValueError as exc:
-        raise ValueError(f"{path} is not a neuralcore model file ({exc})") from None
+    except Exception as exc:  # zipfile, zlib, OS and NumPy errors of a damaged archive
+        raise ValueError(f"{path} is not a neuralcore model file (not a readable .npz archive: "
+                         f"{type(exc).__name__}: {exc})") from None
     if "metadata" not in contents or contents["metadata"].dtype != np.uint8:
         raise ValueError(f"{path} is not a neuralcore model file (no metadata); was it written by model.save?")
     try:
@@ -136,7 +135,8 @@ def load(path, *, backend=None):
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: the model metadata is corrupted ({exc})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a neuralcore model file (format {document.get('format')!r})")
+        found = document.get("format") if isinstance(document, dict) else type(document).__name__
+        raise ValueError(f"{path} is not a neuralcore model file (format {found!r})")
     version = document.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
@@ -146,18 +146,25 @@ def load(path, *, backend=None):
     estimators = {"LogisticRegression": LogisticRegression, "TwoLayerNet": TwoLayerNet}
     try:
         cls = estimators[document["estimator"]]
-        model = cls(**{k: v for k, v in document["hyperparameters"].items() if k in cls._param_names()})
+        model = cls(**{k: v for k, v in dict(document["hyperparameters"]).items() if k in cls._param_names()})
+        model._check_hyperparameters()
         n_features, n_classes = int(document["n_features_in"]), int(document["n_classes"])
+        if n_features < 1 or n_classes < 2:
+            raise ValueError(f"n_features_in={n_features}, n_classes={n_classes}")
         expected = model._param_shapes(n_features, 1 if n_classes == 2 else n_classes)
         dtype = np.dtype(document["dtype"])
-    except (KeyError, TypeError, ValueError) as exc:
+        saved_shapes = dict(document["param_shapes"])
+        loss_curve = [float(v) for v in document.get("loss_curve", [])]
+        n_iter = int(document.get("n_iter", len(loss_curve)))
+        metadata = dict(document.get("metadata") or {})
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"{path}: the model metadata is incomplete or invalid ({type(exc).__name__}: {exc})") from None
     params = {}
     for key, shape in expected.items():
         value = contents.get(f"{_PARAM_PREFIX}{key}")
         if value is None:
             raise ValueError(f"{path}: parameter {key!r} is missing from the file")
-        if value.shape != tuple(shape) or list(value.shape) != document["param_shapes"].get(key):
+        if value.shape != tuple(shape) or list(value.shape) != saved_shapes.get(key):
             raise ValueError(f"{path}: parameter {key!r} has shape {value.shape}, the metadata says {tuple(shape)}")
         if value.dtype != dtype or not np.isfinite(value).all():
             raise ValueError(f"{path}: parameter {key!r} is corrupted (dtype {value.dtype}, or non-finite values)")
@@ -170,12 +177,12 @@ def load(path, *, backend=None):
     model.classes_ = classes
     model.n_features_in_ = n_features
     model.backend_ = placement.name
-    model.loss_curve_ = [float(v) for v in document.get("loss_curve", [])]
-    model.n_iter_ = int(document.get("n_iter", len(model.loss_curve_)))
+    model.loss_curve_ = loss_curve
+    model.n_iter_ = n_iter
     model.validation_scores_ = None
     model.best_iteration_ = None
     model.trained_on_ = document.get("trained_on")
-    model.metadata_ = document.get("metadata") or {}
+    model.metadata_ = metadata
     return model
 
 

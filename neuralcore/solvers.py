@@ -95,16 +95,27 @@ def _stalled(g, xp, tol) -> str:
     )
 
 
-def lbfgs(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, history: int = 10) -> SolverResult:
+def _from_objective(objective, packer) -> Callable:
+    def value_and_grad(theta):
+        cost, grads = objective(packer.unpack(theta))
+        return cost, packer.pack(grads)
+
+    return value_and_grad
+
+
+def lbfgs(
+    params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, history: int = 10, objective: Callable | None = None
+) -> SolverResult:
     """Limited-memory BFGS (two-loop recursion) with a backtracking line search.
 
     Stops when the largest gradient component is at most ``tol`` (converged),
     or, unconverged, when no step decreases the cost any more (the working
-    precision is exhausted) or after ``max_iter`` iterations.
+    precision is exhausted) or after ``max_iter`` iterations. ``objective(params)
+    -> (cost, grads)`` replaces the in-memory cost (chunked data).
     """
-    xp = array_namespace(X)
+    xp = array_namespace(params["W"])
     packer = _Packed(params, xp)
-    fg = _objective(X, Y, alpha, packer)
+    fg = _objective(X, Y, alpha, packer) if objective is None else _from_objective(objective, packer)
     theta = packer.pack(params)
     f, g = fg(theta)
     s_list, y_list, rho_list = [], [], []
@@ -190,26 +201,39 @@ def _hessian(params: dict, X, alpha: float, xp):
     return xp.concat([top, bottom], axis=0)
 
 
-def newton(params: dict, X, Y, *, alpha: float, max_iter: int, tol: float) -> SolverResult:
+def newton(
+    params: dict,
+    X,
+    Y,
+    *,
+    alpha: float,
+    max_iter: int,
+    tol: float,
+    objective: Callable | None = None,
+    hessian: Callable | None = None,
+) -> SolverResult:
     """Newton's method (iteratively reweighted least squares) with a backtracking line search.
 
     Each step solves ``H d = -g`` with the full Hessian, of size
     ``(n_features + 1) * K`` squared: meant for moderate ``n_features``.
+    ``objective(params)`` and ``hessian(params)`` replace the in-memory ones
+    (chunked data).
     """
-    xp = array_namespace(X)
+    xp = array_namespace(params["W"])
     packer = _Packed(params, xp)
-    fg = _objective(X, Y, alpha, packer)
+    fg = _objective(X, Y, alpha, packer) if objective is None else _from_objective(objective, packer)
+    hessian = hessian or (lambda p: _hessian(p, X, alpha, xp))
     theta = packer.pack(params)
     f, g = fg(theta)
     size = theta.shape[0]
-    finfo = xp.finfo(X.dtype)
+    finfo = xp.finfo(theta.dtype)
     loss_curve, converged, message = [], False, f"reached max_iter={max_iter}"
     for _ in range(max_iter):
         loss_curve.append(float(f))
         if _gradient_small(g, xp, tol):
             converged, message = True, "converged"
             break
-        H = _hessian(packer.unpack(theta), X, alpha, xp)
+        H = hessian(packer.unpack(theta))
         # A small ridge, relative to each diagonal entry (so it does not depend on the
         # features' scales), keeps H invertible where it is only semi-definite (the common
         # shift of softmax intercepts, separable directions without L2), and at

@@ -88,6 +88,7 @@ def train(
     verbose: int = 0,
     print_every: int | None = None,
     stream=None,
+    batches: Callable | None = None,
 ) -> TrainResult:
     """Train ``params`` by an optimizer, full batch or in mini-batches.
 
@@ -124,6 +125,10 @@ def train(
     verbose : int
         0 silent; 1 a progress bar (tqdm, on a terminal, for runs longer than
         a second); 2 the course's ``Cost after iteration i: J`` lines.
+    batches : callable, optional
+        ``batches(rng)`` yields one epoch's mini-batches ``(X_batch, Y_batch)``
+        instead of slicing ``X`` (chunked data: one chunk per batch, in an
+        order drawn from ``rng``). Implies mini-batch mode.
     print_every : int, optional
         Epochs between two printed lines with ``verbose=2``; by default the
         power of ten that gives 10 to 100 lines (100 for the course's 2000
@@ -146,7 +151,7 @@ def train(
     """
     xp = array_namespace(X)
     n_samples = X.shape[0]
-    full_batch = batch_size is None or batch_size >= n_samples
+    full_batch = batches is None and (batch_size is None or batch_size >= n_samples)
     if print_every is None:
         print_every = default_print_every(max_iter)
     block = _block_length(params, print_every if verbose >= 2 else READBACK_EVERY)
@@ -171,7 +176,8 @@ def train(
                 params = apply_updates(params, updates)
                 pending.append(_Record(cost, score, start, params))
             else:
-                cost, params, state = _epoch(loss_and_grads, params, state, optimizer, X, Y, batch_size, shuffle, rng, xp)
+                epoch_batches = batches(rng) if batches is not None else _slices(X, Y, batch_size, shuffle, rng, xp)
+                cost, params, state = _epoch(loss_and_grads, params, state, optimizer, epoch_batches, n_samples)
                 score = validation(params) if validation is not None else None
                 pending.append(_Record(cost, score, params, params))
             progress.advance()
@@ -228,21 +234,25 @@ def default_print_every(max_iter: int) -> int:
     return 10 ** max(0, len(str(max(int(max_iter), 1))) - 2)
 
 
-def _epoch(loss_and_grads, params, state, optimizer, X, Y, batch_size, shuffle, rng, xp):
+def _slices(X, Y, batch_size, shuffle, rng, xp):
     n_samples = X.shape[0]
     if shuffle:
         # The permutation comes from the host generator: one seed, the same batches everywhere.
         order = xp.asarray(rng.permutation(n_samples), device=device(X))
-    total = None
     for begin in range(0, n_samples, batch_size):
         end = min(begin + batch_size, n_samples)
         if shuffle:
             index = order[begin:end]
-            X_batch, Y_batch = xp.take(X, index, axis=0), xp.take(Y, index, axis=0)
+            yield xp.take(X, index, axis=0), xp.take(Y, index, axis=0)
         else:
-            X_batch, Y_batch = X[begin:end, ...], Y[begin:end, ...]
+            yield X[begin:end, ...], Y[begin:end, ...]
+
+
+def _epoch(loss_and_grads, params, state, optimizer, batches, n_samples):
+    total = None
+    for X_batch, Y_batch in batches:
         cost, grads = loss_and_grads(params, X_batch, Y_batch)
-        weighted = cost * (end - begin)
+        weighted = cost * X_batch.shape[0]
         total = weighted if total is None else total + weighted
         updates, state = optimizer.update(grads, state, params)
         params = apply_updates(params, updates)

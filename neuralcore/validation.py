@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .device import Backend, backend_of, detach, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+from .device import Backend, backend_of, detach, is_chunked, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
 
 __all__ = [
     "check_X",
@@ -126,6 +126,8 @@ def check_X(
                              "rescale the features or pass dtype='float64'")
         return to_backend(arr, target, dtype=work), target
     here = backend_of(X)
+    if is_chunked(X):
+        return check_chunked(X, n_features=n_features, dtype=dtype, name=name), here
     if model is not None:
         if (here.name != model.name or str(here) != str(model)) and placed_with is not None:
             raise ValueError(
@@ -167,6 +169,44 @@ def check_X(
         raise ValueError(f"{name} has values beyond the range of {work} (up to {float(xp.finfo(target_dtype).max):.3g}); "
                          "rescale the features or pass dtype='float64'")
     return xp.astype(X, target_dtype), here
+
+
+def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
+    """Validate a chunked (Dask) array lazily where possible: shape, dtype, and finiteness in one streaming pass.
+
+    Returns ``X`` cast (lazily) to the working dtype, all features in one chunk.
+    """
+    import math as _math
+
+    if X.ndim == 2 and any(_math.isnan(s) for s in X.shape):
+        raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first")
+    _check_shape(X.shape, name, n_features)
+    kind = np.dtype(X.dtype).kind
+    _check_kind(kind, X.dtype, name)
+    if kind == "f" and np.dtype(X.dtype).name not in _FLOAT_NAMES and dtype is None:
+        raise TypeError(f"{name} has dtype {X.dtype}, which neuralcore does not train in; pass dtype='float32'")
+    work = dtype_name(dtype) if dtype is not None else (np.dtype(X.dtype).name if kind == "f" else "float64")
+    if kind == "f" and not _all_finite(X, _DaskSum):
+        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
+    if X.numblocks[1] != 1:
+        X = X.rechunk({1: -1})
+    return X if np.dtype(X.dtype).name == work else X.astype(work)
+
+
+class _DaskSum:
+    """The two reductions :func:`_all_finite` needs, on a Dask array (computed at once)."""
+
+    @staticmethod
+    def sum(X):
+        return X.sum().compute()
+
+    @staticmethod
+    def all(X):
+        return X.all().compute()
+
+    @staticmethod
+    def isfinite(X):
+        return np.isfinite(X)
 
 
 def _all_finite(X, xp) -> bool:

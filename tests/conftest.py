@@ -66,6 +66,39 @@ class BackendCase:
         return 1e-10 if self.dtype == "float64" else 2e-5
 
 
+@dataclass(frozen=True)
+class ChunkedCase(BackendCase):
+    """A Dask array split in four row chunks: the model trains with host parameters on lazy data."""
+
+    @property
+    def spec(self) -> str:
+        return "dask"
+
+    def asarray(self, host, dtype: str | None = None):
+        import dask.array as da
+
+        host = np.asarray(host)
+        if dtype is None and host.dtype.kind == "f":
+            dtype = self.dtype
+        if dtype is not None:
+            host = host.astype(dtype)
+        rows = max(1, -(-host.shape[0] // 4))
+        return da.from_array(host, chunks=(rows,) + host.shape[1:])
+
+    def to_numpy(self, x):
+        return nc_device.to_numpy(x)
+
+    def assert_on_case(self, x):
+        assert nc_device.is_chunked(x), f"expected a Dask array, got {type(x).__name__}"
+        assert np.dtype(x.dtype).name == self.dtype
+
+    @property
+    def rtol(self) -> float:
+        return 1e-10 if self.dtype == "float64" else 2e-5
+
+
+CHUNKED_CASES = (ChunkedCase("dask-float64", "dask", None, "float64"), ChunkedCase("dask-float32", "dask", None, "float32"))
+
 ALL_CASES = (
     BackendCase("numpy-float64", "numpy", None, "float64"),
     BackendCase("numpy-float32", "numpy", None, "float32"),
@@ -80,6 +113,9 @@ ALL_CASES = (
 
 def _selected_cases():
     wanted = [w.strip() for w in os.environ.get("NEURALCORE_TEST_BACKENDS", "").split(",") if w.strip()]
+    if wanted and all(w.startswith("dask") for w in wanted):
+        return []  # only the Dask cases, which join the tests marked chunked
+    wanted = [w for w in wanted if not w.startswith("dask")]
     cases = []
     for case in ALL_CASES:
         usable, _ = nc_device.backend_status(case.name)
@@ -99,10 +135,14 @@ def _selected_cases():
 
 
 CASES = _selected_cases()
+# Dask joins the tests marked ``chunked``: those whose subject accepts chunked arrays.
+_CHUNKED = [c for c in CHUNKED_CASES if nc_device.backend_status("dask")[0] and (
+    not os.environ.get("NEURALCORE_TEST_BACKENDS") or "dask" in os.environ["NEURALCORE_TEST_BACKENDS"])]
 
 
 def pytest_report_header(config):
-    lines = [f"neuralcore backend cases: {', '.join(c.id for c in CASES)}"]
+    lines = [f"neuralcore backend cases: {', '.join(c.id for c in CASES)}; chunked tests also: "
+             f"{', '.join(c.id for c in _CHUNKED) or 'none (dask not installed)'}"]
     for name in nc_device.KNOWN_BACKENDS:
         lines.append(f"  {name}: {nc_device.backend_status(name)[1]}")
     return lines
@@ -110,7 +150,10 @@ def pytest_report_header(config):
 
 def pytest_generate_tests(metafunc):
     if "backend_case" in metafunc.fixturenames:
-        metafunc.parametrize("backend_case", CASES, ids=[c.id for c in CASES])
+        cases = list(CASES)
+        if metafunc.definition.get_closest_marker("chunked"):
+            cases += _CHUNKED
+        metafunc.parametrize("backend_case", cases, ids=[c.id for c in cases])
 
 
 @pytest.fixture(autouse=True)
