@@ -113,10 +113,14 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     xp = array_namespace(z, y) if xp is None else xp
     m = z.shape[0]
     if z.shape[-1] == 1:
-        e = xp.exp(-xp.abs(z))
-        r = 1 / (1 + e)
-        A = xp.where(z >= 0, r, e * r)
-        cost = xp.sum(xp.where(z > 0, z, 0.0) - z * y + xp.log1p(e)) / m
+        # Every step here is a cheap elementwise op or a reduction (no `where`, which costs
+        # as much as several of them): sigmoid(z) = 1/2 + sign(z) (sigmoid(|z|) - 1/2) is exact
+        # to the absolute rounding that the gradient A - Y needs, and
+        # max(z, 0) = (z + |z|) / 2 exactly (for |z| below half the dtype's largest number).
+        magnitude = xp.abs(z)
+        e = xp.exp(-magnitude)
+        A = 0.5 + xp.sign(z) * (1 / (1 + e) - 0.5)
+        cost = (0.5 * (xp.sum(z) + xp.sum(magnitude)) - xp.sum(z * y) + xp.sum(xp.log1p(e))) / m
         return A, cost
     shifted = shift_by_max(z, axis=-1, xp=xp)
     exps = xp.exp(shifted)
