@@ -20,7 +20,7 @@ from .device import backend_of, is_chunked, resolve_backend, to_backend, to_nump
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .init import INITIALIZERS, check_random_state
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
-from .solvers import SOLVERS
+from .solvers import SOLVERS, default_tol
 from .train import train
 from .validation import (
     check_choice,
@@ -270,12 +270,10 @@ class _Network:
         if getattr(self, "solver", "gd") != "gd":
             objective = data.objective(loss)
             extra = {"hessian": data.hessian(float(self.alpha))} if self.solver == "newton" else {}
-            tol = self.tol if self.tol is not None else (1e-8 if dtype == np.float64 else 1e-5)
-            result = SOLVERS[self.solver](params, None, None, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol,
-                                          objective=objective, **extra)
-            self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
-            if not result.converged:
-                warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=3)
+            tol = self.tol if self.tol is not None else default_tol(dtype.name)
+            self._store_solver_result(SOLVERS[self.solver](
+                params, None, None, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol, objective=objective, **extra
+            ))
             return
         placeholder = np.empty((data.n_samples, 0), dtype=dtype)  # the loop needs only n_samples and a namespace
         mini_batches = self.batch_size is not None
@@ -579,14 +577,13 @@ class LogisticRegression(_Network):
             return super()._train(params, X, Y, X_val, Y_val, rng, xp)
         if X_val is not None:
             raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
-        if self.tol is not None:
-            tol = self.tol
-        else:  # float32 gradients carry rounding noise of about 1e-7 per term
-            tol = 1e-8 if dtype_name(X.dtype) == "float64" else 1e-5
-        result = SOLVERS[self.solver](params, X, Y, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol)
+        tol = self.tol if self.tol is not None else default_tol(dtype_name(X.dtype))
+        self._store_solver_result(SOLVERS[self.solver](params, X, Y, alpha=float(self.alpha), max_iter=self.max_iter, tol=tol))
+
+    def _store_solver_result(self, result):
         self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
         if not result.converged:
-            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=4)
 
     def _param_shapes(self, n_features, n_outputs):
         return logistic.param_shapes(n_features, n_outputs)

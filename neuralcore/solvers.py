@@ -19,7 +19,7 @@ from array_api_compat import array_namespace, device
 from . import logistic
 from .activations import output_activation
 
-__all__ = ["SOLVERS", "SolverResult", "lbfgs", "newton"]
+__all__ = ["SOLVERS", "SolverResult", "default_tol", "lbfgs", "newton"]
 
 _ARMIJO = 1e-4  # sufficient-decrease constant of the backtracking line search
 _MAX_HALVINGS = 40
@@ -83,6 +83,11 @@ def _line_search(fg, theta, f, g, direction, xp, step=1.0):
     return None
 
 
+def _steepest_step(g, xp) -> float:
+    """A first step along -g that moves no parameter by more than about 1."""
+    return min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12))
+
+
 def _gradient_small(g, xp, tol) -> bool:
     return float(xp.max(xp.abs(g))) <= tol
 
@@ -129,11 +134,11 @@ def lbfgs(
         if float(xp.sum(g * direction)) >= 0:  # not a descent direction: forget the curvature pairs
             s_list, y_list, rho_list = [], [], []
             direction = -g
-        first_step = 1.0 if s_list else min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12))
+        first_step = 1.0 if s_list else _steepest_step(g, xp)
         found = _line_search(fg, theta, f, g, direction, xp, step=first_step)
         if found is None and s_list:  # the curvature pairs may be stale: start again from steepest descent
             s_list, y_list, rho_list = [], [], []
-            found = _line_search(fg, theta, f, g, -g, xp, step=min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12)))
+            found = _line_search(fg, theta, f, g, -g, xp, step=_steepest_step(g, xp))
         if found is None:
             message = _stalled(g, xp, tol)
             break
@@ -247,7 +252,7 @@ def newton(
             direction = -g
         found = _line_search(fg, theta, f, g, direction, xp)
         if found is None:
-            found = _line_search(fg, theta, f, g, -g, xp, step=min(1.0, 1.0 / max(float(xp.sum(xp.abs(g))), 1e-12)))
+            found = _line_search(fg, theta, f, g, -g, xp, step=_steepest_step(g, xp))
         if found is None:
             message = _stalled(g, xp, tol)
             break
@@ -257,3 +262,8 @@ def newton(
 
 #: Second-order solvers of :class:`~neuralcore.LogisticRegression` by name.
 SOLVERS = {"lbfgs": lbfgs, "newton": newton}
+
+
+def default_tol(dtype_name: str) -> float:
+    """Gradient tolerance when none is given: float32 gradients carry rounding noise of about 1e-7 per term."""
+    return 1e-8 if dtype_name == "float64" else 1e-5

@@ -74,3 +74,9 @@ def test_learning_rates(tmp_path):
     pytest.importorskip("matplotlib")
     out = run("learning_rates.py", "--iterations", "300", "--out", tmp_path / "lr.png")
     assert out.count("\n") >= 6 and (tmp_path / "lr.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_dask_out_of_core():
+    pytest.importorskip("dask.array")
+    out = run("dask_out_of_core.py", "--gib", "0.05", "--chunk-rows", "20000", "--iterations", "2")
+    assert "Cost after iteration 1:" in out and "accuracy on the first 100000 rows" in out

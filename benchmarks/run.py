@@ -1,0 +1,396 @@
+"""neuralcore benchmarks: ``python -m benchmarks.run [--quick] [--backend numpy] [--cases small,large,...]``.
+
+Prints one table per case and writes every number, with the machine, to a
+JSON file (``--out``, default ``benchmarks/results.json``). Peers run in the
+same process, after warm-up, as medians of repeats; results are ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+import neuralcore as nc
+from neuralcore import device as nc_device
+from neuralcore import logistic, train, two_layer
+from neuralcore.optim import gradient_descent
+
+from .common import (
+    machine,
+    median_time,
+    sync,
+    textbook_logistic,
+    textbook_two_layer,
+    torch_logistic,
+    torch_two_layer,
+)
+
+CASES = ("small", "large", "compute", "solvers", "memory", "dask")
+
+
+def _have_torch() -> bool:
+    return nc_device.backend_status("torch")[0]
+
+
+def _table(title, header, rows):
+    print(f"\n## {title}\n")
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    print("| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+    sys.stdout.flush()
+
+
+def _images(n, f, rng, dtype):
+    X = (rng.integers(0, 256, size=(n, f)) / 255.0).astype(dtype)
+    y = (X[:, : f // 2].mean(axis=1) + 0.02 * rng.standard_normal(n) > X[:, f // 2 :].mean(axis=1)).astype(np.int64)
+    return X, y
+
+
+# -------------------------------------------------------------------------- small
+
+
+def case_small(args, rng):
+    """Overhead-bound: 209 x 12288 images, the course's iteration counts."""
+    iterations_lr, iterations_nn = (200, 250) if args.quick else (2000, 2500)
+    rows, results = [], []
+    for dtype in ("float64", "float32"):
+        X, y = _images(209, 12288, rng, dtype)
+        Y_column = y.reshape(-1, 1).astype(dtype)
+        W1 = (rng.standard_normal((12288, 7)) * np.sqrt(2 / 12288)).astype(dtype)
+        W2 = (rng.standard_normal((7, 1)) * np.sqrt(2 / 7)).astype(dtype)
+        contenders = {
+            "logistic": {
+                "neuralcore": lambda: nc.LogisticRegression(max_iter=iterations_lr, backend=args.backend).fit(X, y).loss_curve_[-1],
+                "numpy textbook": lambda: textbook_logistic(X, Y_column, iterations_lr, 0.005),
+                "torch eager": (lambda: torch_logistic(X, y, iterations_lr, 0.005)) if _have_torch() else None,
+            },
+            "two-layer, 7 relu": {
+                "neuralcore": lambda: nc.TwoLayerNet(7, activation="relu", learning_rate=0.0075, max_iter=iterations_nn,
+                                                     backend=args.backend).fit(X, y, init_params={"W1": W1, "b1": np.zeros(7), "W2": W2, "b2": np.zeros(1)}).loss_curve_[-1],
+                "numpy textbook": lambda: textbook_two_layer(X, Y_column, W1, W2, iterations_nn, 0.0075),
+                "torch eager": (lambda: torch_two_layer(X, y, W1, W2, iterations_nn, 0.0075)) if _have_torch() else None,
+            },
+        }
+        for model, impls in contenders.items():
+            times = {name: median_time(fn, repeats=args.repeats) for name, fn in impls.items() if fn is not None}
+            base = times["neuralcore"]
+            iterations = iterations_lr if model == "logistic" else iterations_nn
+            for name, seconds in times.items():
+                ratio = seconds / base
+                rows.append([model, dtype, iterations, name, f"{seconds * 1e3:.0f} ms", f"{ratio:.2f}"])
+                results.append({"model": model, "dtype": dtype, "iterations": iterations, "impl": name, "seconds": seconds,
+                                "peer_over_neuralcore": ratio})
+    _table("Small, overhead-bound (209 x 12288), whole fit",
+           ["model", "dtype", "iterations", "implementation", "time", "time / neuralcore's"], rows)
+    return results
+
+
+# -------------------------------------------------------------------------- large
+
+
+def case_large(args, rng):
+    """Memory-bound logistic-regression gradient steps: X read per step against one streaming read."""
+    shapes = [(100_000, 500), (500_000, 100)] if args.quick else [(400_000, 500), (2_000_000, 100)]
+    rows, results = [], []
+    backend = nc_device.resolve_backend(args.backend)
+    xp = backend.xp
+    for n, f in shapes:
+        X_host = rng.standard_normal((n, f), dtype=np.float32)
+        y_host = (X_host[:, 0] > 0).astype(np.float32).reshape(-1, 1)
+        X = nc_device.to_backend(X_host, backend)
+        Y = nc_device.to_backend(y_host, backend)
+        w = xp.asarray(rng.standard_normal((f, 1)).astype(np.float32) * 0.01, device=backend.device)
+        params = {"W": w, "b": xp.zeros((1,), dtype=xp.float32, device=backend.device)}
+        steps = 5
+
+        def neuralcore_steps():
+            result = train.train(logistic.loss_and_grads, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps)
+            return sync(result.params["b"])
+
+        def two_pass_numpy():
+            W, b = params["W"], params["b"]
+            for _ in range(steps):
+                A = 1 / (1 + xp.exp(-(X @ W + b)))
+                dZ = A - Y
+                W, b = W - 0.1 * (X.T @ dZ) / n, b - 0.1 * xp.mean(dZ, axis=0)
+            return sync(b)
+
+        def one_read():
+            return sync(X @ w)
+
+        t_step = median_time(neuralcore_steps, repeats=args.repeats) / steps
+        t_two = median_time(two_pass_numpy, repeats=args.repeats) / steps
+        t_read = median_time(one_read, repeats=args.repeats)
+        nbytes = n * f * 4
+        for name, seconds in (("neuralcore step", t_step), ("two-pass baseline step", t_two), ("one read of X (X @ w)", t_read)):
+            rows.append([f"{n} x {f}", name, f"{seconds * 1e3:.1f} ms", f"{nbytes / seconds / 1e9:.1f} GB/s",
+                         f"{t_read / seconds:.0%}", f"{t_two / seconds:.2f}"])
+        results.append({"shape": [n, f], "backend": str(backend), "bytes_X": nbytes, "step_seconds": t_step,
+                        "two_pass_seconds": t_two, "one_read_seconds": t_read, "bytes_read_per_step": 2 * nbytes,
+                        "roofline_fraction": t_read / t_step, "speedup_over_two_pass": t_two / t_step})
+        del X, Y, X_host
+    _table(f"Large, memory-bound: logistic-regression gradient step, float32, {backend}",
+           ["X", "what", "time", "bytes(X) / time", "one-pass roofline", "two-pass / this"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------ compute
+
+
+def case_compute(args, rng):
+    """Compute-bound two-layer iterations against PyTorch eager, same dtype and threads."""
+    n = 20_000 if args.quick else 100_000
+    rows, results = [], []
+    if not _have_torch():
+        print("\n(compute case skipped: torch is not installed)")
+        return results
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    X = rng.standard_normal((n, 784), dtype=np.float32)
+    y = (X[:, :10].sum(axis=1) > 0).astype(np.int64)
+    Y = y.reshape(-1, 1).astype(np.float32)
+    steps = 2 if args.quick else 3
+    for hidden in (256, 1024):
+        W1 = (rng.standard_normal((784, hidden)) * np.sqrt(1 / 784)).astype(np.float32)
+        W2 = (rng.standard_normal((hidden, 1)) * np.sqrt(1 / hidden)).astype(np.float32)
+        params = {"W1": W1, "b1": np.zeros(hidden, np.float32), "W2": W2, "b2": np.zeros(1, np.float32)}
+        loss = lambda p, X_, Y_: two_layer.loss_and_grads(p, X_, Y_, activation="tanh")  # noqa: E731
+
+        def ours():
+            return sync(train.train(loss, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps).params["b2"])
+
+        t_ours = median_time(ours, repeats=args.repeats) / steps
+        t_torch = median_time(lambda: torch_two_layer(X, y, W1, W2, steps, 0.1, activation="tanh"), repeats=args.repeats) / steps
+        flops = 2 * n * 784 * hidden * 3 + 2 * n * hidden * 3
+        for name, seconds in (("neuralcore", t_ours), ("torch eager", t_torch)):
+            rows.append([f"{n} x 784, {hidden} tanh", name, f"{seconds * 1e3:.0f} ms", f"{flops / seconds / 1e9:.0f} GFLOP/s",
+                         f"{seconds / t_ours:.2f}"])
+        results.append({"n": n, "hidden": hidden, "neuralcore_seconds": t_ours, "torch_seconds": t_torch,
+                        "neuralcore_over_torch": t_ours / t_torch})
+    _table(f"Compute-bound: two-layer iteration, float32, {torch.get_num_threads()} threads",
+           ["case", "implementation", "time / iteration", "throughput", "time / neuralcore's"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------ solvers
+
+
+def case_solvers(args, rng):
+    """Time to a cost within 1e-6 (relative) of the optimum: neuralcore lbfgs/newton against scikit-learn."""
+    problems = {}
+    try:
+        from sklearn.datasets import load_breast_cancer
+
+        Xb, yb = load_breast_cancer(return_X_y=True)
+        problems["breast-cancer (569 x 30, standardized)"] = ((Xb - Xb.mean(0)) / Xb.std(0), yb)
+    except ImportError:
+        pass
+    n = 50_000 if args.quick else 200_000
+    Xs = rng.standard_normal((n, 100))
+    ys = (Xs @ rng.standard_normal(100) * 0.3 + rng.logistic(size=n) > 0).astype(int)
+    problems[f"synthetic ({n} x 100)"] = (Xs, ys)
+    rows, results = [], []
+    for title, (X, y) in problems.items():
+        alpha = 1.0 / X.shape[0]  # C = 1
+        optimum = nc.LogisticRegression(solver="newton", alpha=alpha, tol=1e-12, backend="numpy").fit(X, y).loss_curve_[-1]
+        candidates = []
+        for solver in ("lbfgs", "newton"):
+            candidates.append((f"neuralcore {solver}", solver, lambda s=solver, tol=None: _ours(X, y, alpha, s, tol, args.backend)))
+        try:
+            import sklearn  # noqa: F401
+
+            for solver in ("lbfgs", "newton-cholesky"):
+                candidates.append((f"scikit-learn {solver}", solver, lambda s=solver, tol=None: _theirs(X, y, alpha, s, tol)))
+        except ImportError:
+            pass
+        for name, solver, run in candidates:
+            best = None
+            for tol in (1e-4, 1e-6, 1e-8, 1e-10):
+                cost, n_iter = run(tol=tol)
+                if abs(cost - optimum) <= 1e-6 * optimum:
+                    seconds = median_time(lambda: run(tol=tol), repeats=args.repeats)
+                    best = (seconds, n_iter, tol)
+                    break
+            if best is None:
+                rows.append([title, name, "did not reach 1e-6", "", ""])
+                continue
+            rows.append([title, name, f"{best[0] * 1e3:.1f} ms", best[1], f"{best[2]:g}"])
+            results.append({"problem": title, "solver": name, "seconds": best[0], "iterations": best[1], "tol": best[2]})
+    _table("Time to solution: cost within 1e-6 of the optimum (L2, C = 1)",
+           ["problem", "solver", "time", "iterations", "loosest tol that got there"], rows)
+    return results
+
+
+def _ours(X, y, alpha, solver, tol, backend):
+    from .common import sync as _sync
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = nc.LogisticRegression(solver=solver, alpha=alpha, tol=tol, backend=backend).fit(X, y)
+    _sync(model.params_["b"])
+    from neuralcore.validation import encode_labels
+
+    _, Y = encode_labels(y)
+    cost, _ = logistic.loss_and_grads({k: nc_device.to_numpy(v).astype(float) for k, v in model.params_.items()}, X, Y, alpha=alpha)
+    return float(cost), model.n_iter_
+
+
+def _theirs(X, y, alpha, solver, tol):
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(C=1 / (alpha * X.shape[0]), solver=solver, tol=tol, max_iter=10_000).fit(X, y)
+    from neuralcore.validation import encode_labels
+
+    _, Y = encode_labels(y)
+    cost, _ = logistic.loss_and_grads({"W": model.coef_.T, "b": model.intercept_}, X, Y, alpha=alpha)
+    return float(cost), int(np.max(model.n_iter_))
+
+
+# ------------------------------------------------------------------------- memory
+
+
+def case_memory(args, rng):
+    """Peak memory a full-batch fit allocates beyond X itself, relative to X's size (NumPy, tracemalloc)."""
+    n = 50_000 if args.quick else 200_000
+    rows, results = [], []
+    for dtype, model in (("float32", "logistic"), ("float64", "logistic"), ("float32", "two-layer, 16 tanh")):
+        X = rng.standard_normal((n, 500)).astype(dtype)
+        y = (X[:, 0] > 0).astype(np.int64)
+        estimator = (nc.LogisticRegression(max_iter=20, learning_rate=0.1, backend="numpy") if model == "logistic"
+                     else nc.TwoLayerNet(16, max_iter=20, learning_rate=0.1, random_state=0, backend="numpy"))
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        estimator.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        same_dtype = all(v.dtype == X.dtype for v in estimator.params_.values())
+        rows.append([f"{n} x 500 {dtype}", model, f"{X.nbytes / 2**20:.0f} MiB", f"{peak / 2**20:.1f} MiB",
+                     f"{peak / X.nbytes:.1%}", "yes" if same_dtype else "NO"])
+        results.append({"shape": [n, 500], "dtype": dtype, "model": model, "bytes_X": X.nbytes, "peak_extra_bytes": peak,
+                        "fraction_of_X": peak / X.nbytes, "parameters_in_input_dtype": same_dtype})
+    _table("Memory: peak extra allocation during fit (tracemalloc), 20 full-batch iterations",
+           ["X", "model", "size of X", "peak extra", "extra / X", "parameters in X's dtype"], rows)
+    return results
+
+
+# --------------------------------------------------------------------------- dask
+
+_OUT_OF_CORE = """
+import json, resource, sys, time
+import dask, dask.array as da, numpy as np, neuralcore as nc
+dask.config.set(scheduler="threads")
+n, f, chunk, iterations = (int(v) for v in sys.argv[1:5])
+X = da.random.default_rng(0).standard_normal((n, f), chunks=(chunk, f), dtype=np.float32)
+y = (np.arange(n) % 2).astype(np.int8)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+start = time.perf_counter()
+model = nc.LogisticRegression(max_iter=iterations, learning_rate=0.1).fit(X, y)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "peak_rss": peak, "rss_before_fit": before, "n_iter": model.n_iter_}))
+"""
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 * 2**30
+
+
+def case_dask(args, rng):
+    """Dask: the per-iteration overhead on data that fits in memory, and a fit on data larger than memory."""
+    import subprocess
+
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:
+        print("\n(dask case skipped: dask is not installed)")
+        return []
+    rows, results = [], []
+    X = rng.standard_normal((20_000, 50))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    Xd = da.from_array(X, chunks=(5_000, 50)).persist()
+    iterations = 50 if args.quick else 200
+    with dask.config.set(scheduler="threads"):
+        t_dask = median_time(lambda: nc.LogisticRegression(max_iter=iterations).fit(Xd, y).loss_curve_[-1], repeats=args.repeats)
+    t_numpy = median_time(lambda: nc.LogisticRegression(max_iter=iterations, backend="numpy").fit(X, y).loss_curve_[-1],
+                          repeats=args.repeats)
+    rows.append(["20000 x 50 float64, 4 chunks (in memory)", f"{iterations} full-batch iterations",
+                 f"NumPy {t_numpy * 1e3:.0f} ms, Dask {t_dask * 1e3:.0f} ms", f"{t_dask / t_numpy:.1f}x NumPy"])
+    results.append({"case": "in-memory overhead", "iterations": iterations, "numpy_seconds": t_numpy, "dask_seconds": t_dask})
+
+    available = _available_memory()
+    f, chunk, n_iter = 100, 250_000, 2
+    n = (2 * 2**30 if args.quick else int(1.1 * available)) // (4 * f)
+    n = max(chunk, n // chunk * chunk)
+    done = subprocess.run([sys.executable, "-c", _OUT_OF_CORE, str(n), str(f), str(chunk), str(n_iter)],
+                          capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        rows.append([f"{n} x {f} float32", "out of core", "FAILED", done.stderr.strip().splitlines()[-1]])
+    else:
+        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+        data_bytes, chunk_bytes = n * f * 4, chunk * f * 4
+        rows.append([f"{n} x {f} float32 ({data_bytes / 2**30:.1f} GiB, generated chunk by chunk; "
+                     f"{available / 2**30:.1f} GiB available)", f"{n_iter} iterations + the finiteness pass",
+                     f"{outcome['seconds']:.0f} s", f"peak RSS {outcome['peak_rss'] / 2**30:.2f} GiB = "
+                     f"{outcome['peak_rss'] / chunk_bytes:.0f} chunks of {chunk_bytes / 2**20:.0f} MiB"])
+        results.append({"case": "out of core", "shape": [n, f], "data_bytes": data_bytes, "available_memory": available,
+                        "chunk_bytes": chunk_bytes, **outcome})
+    _table("Dask: chunked training", ["data", "run", "time", "result"], rows)
+    return results
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and iteration counts (about a minute)")
+    parser.add_argument("--backend", default="numpy", help="neuralcore's backend (default numpy; cupy on a GPU)")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {','.join(CASES)}")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats per measurement (median); default 3 quick, 5 full")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results.json"))
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (3 if args.quick else 5)
+    wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = sorted(set(wanted) - set(CASES))
+    if unknown:
+        parser.error(f"unknown case(s) {unknown}; choose from {', '.join(CASES)}")
+    info = machine()
+    print("# neuralcore benchmarks")
+    print(f"\nmachine: {info['cpu']}, {info['cores']} cores, BLAS {info['blas']}, GPU: {info['gpu']}, torch: {info.get('torch')}")
+    print(f"command: python -m benchmarks.run {' '.join(argv if argv is not None else sys.argv[1:])}")
+    rng = np.random.default_rng(0)
+    report = {"machine": info, "quick": args.quick, "backend": args.backend, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "cases": {}}
+    for case in wanted:
+        start = time.perf_counter()
+        report["cases"][case] = globals()[f"case_{case}"](args, rng)
+        print(f"\n({case}: {time.perf_counter() - start:.0f} s)")
+    with open(args.out, "w") as handle:
+        json.dump(report, handle, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else str(v))
+    print(f"\nresults written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
