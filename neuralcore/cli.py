@@ -12,6 +12,7 @@ import contextlib
 import csv
 import inspect
 import json
+import os
 import platform
 import sys
 import time
@@ -128,6 +129,14 @@ def _train(args) -> int:
     from .estimators import LogisticRegression, TwoLayerNet
     from .io import load_data
 
+    if args.plot:  # fail before training, not after it
+        from .plot import _pyplot
+
+        _pyplot()
+    for path in (args.out, args.plot):
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
     data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
     test = None
     if args.test:
@@ -365,8 +374,6 @@ def _has_tqdm() -> bool:
 
 
 def _env() -> str:
-    import os
-
     return os.environ.get(nc_device.ENV_VAR, "")
 
 
