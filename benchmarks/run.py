@@ -190,10 +190,12 @@ def case_solvers(args, rng):
     """Time to a cost within 1e-6 (relative) of the optimum: neuralcore lbfgs/newton against scikit-learn."""
     problems = {}
     try:
-        from sklearn.datasets import load_breast_cancer
+        from sklearn.datasets import load_breast_cancer, load_iris
 
         Xb, yb = load_breast_cancer(return_X_y=True)
         problems["breast-cancer (569 x 30, standardized)"] = ((Xb - Xb.mean(0)) / Xb.std(0), yb)
+        Xi, yi = load_iris(return_X_y=True)
+        problems["iris (150 x 4, standardized, 3 classes)"] = ((Xi - Xi.mean(0)) / Xi.std(0), yi)
     except ImportError:
         pass
     n = 50_000 if args.quick else 200_000
