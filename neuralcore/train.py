@@ -238,7 +238,7 @@ def _slices(X, Y, batch_size, shuffle, rng, xp):
     n_samples = X.shape[0]
     if shuffle:
         # The permutation comes from the host generator: one seed, the same batches everywhere.
-        order = xp.asarray(rng.permutation(n_samples), device=device(X))
+        order = xp.asarray(rng.permutation(n_samples), dtype=xp.int64, device=device(X))
     for begin in range(0, n_samples, batch_size):
         end = min(begin + batch_size, n_samples)
         if shuffle:
