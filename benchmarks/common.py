@@ -13,6 +13,7 @@ import statistics
 import time
 
 import numpy as np
+from array_api_compat import is_cupy_array
 
 from neuralcore import device as nc_device
 
@@ -86,13 +87,24 @@ def _cpu_model() -> str:
 # ------------------------------------------------------------- the textbook loops
 
 
+def _module_of(X):
+    """The array module itself (not a compatibility wrapper): the textbook loops call it directly."""
+    if is_cupy_array(X):
+        import cupy
+
+        return cupy
+    return np
+
+
 def textbook_logistic(X, Y, iterations, learning_rate):
     """The course's logistic regression in plain NumPy: the same arithmetic as neuralcore, no library.
 
     Written in neuralcore's (m, n_x) layout (``Z = X @ w + b`` is the course's
     ``w.T X + b`` transposed), so the comparison measures the library's
-    overhead, not a memory layout. ``Y`` has shape (m, 1).
+    overhead, not a memory layout. ``Y`` has shape (m, 1). CuPy arrays run the
+    same loop on the GPU (CuPy's functions mirror NumPy's).
     """
+    np = _module_of(X)  # numpy, or cupy for the GPU textbook loop
     m, n_x = X.shape
     w, b = np.zeros((n_x, 1), dtype=X.dtype), 0.0
     for i in range(iterations):
@@ -105,7 +117,8 @@ def textbook_logistic(X, Y, iterations, learning_rate):
 
 
 def textbook_two_layer(X, Y, W1, W2, iterations, learning_rate):
-    """The course's two-layer network with relu hidden units, plain NumPy, (m, n_x) layout; Y (m, 1)."""
+    """The course's two-layer network with relu hidden units, plain NumPy (or CuPy), (m, n_x) layout; Y (m, 1)."""
+    np = _module_of(X)
     m = X.shape[0]
     b1 = np.zeros((1, W1.shape[1]), dtype=X.dtype)
     b2 = np.zeros((1, 1), dtype=X.dtype)
@@ -122,14 +135,14 @@ def textbook_two_layer(X, Y, W1, W2, iterations, learning_rate):
     return float(cost)
 
 
-def torch_logistic(X, y, iterations, learning_rate):
-    """PyTorch eager, same arithmetic as the textbook loop, our (m, n_x) layout, CPU."""
+def torch_logistic(X, y, iterations, learning_rate, device="cpu"):
+    """PyTorch eager, same arithmetic as the textbook loop, our (m, n_x) layout, on ``device``."""
     import torch
 
-    Xt, Yt = torch.from_numpy(X), torch.from_numpy(y.reshape(-1, 1).astype(X.dtype))
+    Xt, Yt = torch.from_numpy(X).to(device), torch.from_numpy(y.reshape(-1, 1).astype(X.dtype)).to(device)
     m = Xt.shape[0]
-    w = torch.zeros((Xt.shape[1], 1), dtype=Xt.dtype)
-    b = torch.zeros(1, dtype=Xt.dtype)
+    w = torch.zeros((Xt.shape[1], 1), dtype=Xt.dtype, device=device)
+    b = torch.zeros(1, dtype=Xt.dtype, device=device)
     with torch.no_grad():
         for i in range(iterations):
             Z = Xt @ w + b
@@ -141,15 +154,15 @@ def torch_logistic(X, y, iterations, learning_rate):
     return float(cost)
 
 
-def torch_two_layer(X, y, W1, W2, iterations, learning_rate, activation="relu"):
-    """PyTorch eager two-layer network (manual backward, as the textbook), our layout, CPU."""
+def torch_two_layer(X, y, W1, W2, iterations, learning_rate, activation="relu", device="cpu"):
+    """PyTorch eager two-layer network (manual backward, as the textbook), our layout, on ``device``."""
     import torch
 
-    Xt, Yt = torch.from_numpy(X), torch.from_numpy(y.reshape(-1, 1).astype(X.dtype))
+    Xt, Yt = torch.from_numpy(X).to(device), torch.from_numpy(y.reshape(-1, 1).astype(X.dtype)).to(device)
     m = Xt.shape[0]
-    W1, W2 = torch.from_numpy(W1.copy()), torch.from_numpy(W2.copy())
-    b1 = torch.zeros(W1.shape[1], dtype=Xt.dtype)
-    b2 = torch.zeros(1, dtype=Xt.dtype)
+    W1, W2 = torch.from_numpy(W1.copy()).to(device), torch.from_numpy(W2.copy()).to(device)
+    b1 = torch.zeros(W1.shape[1], dtype=Xt.dtype, device=device)
+    b2 = torch.zeros(1, dtype=Xt.dtype, device=device)
     with torch.no_grad():
         for i in range(iterations):
             Z1 = Xt @ W1 + b1
@@ -164,3 +177,25 @@ def torch_two_layer(X, y, W1, W2, iterations, learning_rate, activation="relu"):
             W2 = W2 - learning_rate * (A1.T @ dZ2) / m
             b2 = b2 - learning_rate * dZ2.mean(0)
     return float(cost)
+
+
+def torch_device_for(backend) -> str | None:
+    """The torch device that matches neuralcore's backend: "cuda" next to CuPy, else "cpu"; None without torch."""
+    if not nc_device.backend_status("torch")[0]:
+        return None
+    if backend.name == "cupy":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else None
+    return "cpu"
+
+
+def device_copy_bandwidth(X) -> float | None:
+    """Bytes per second of a device-to-device copy of ``X`` (read plus write), on a GPU; None on the host."""
+    if nc_device.backend_of(X).name != "cupy":
+        return None
+    import cupy
+
+    out = cupy.empty_like(X)
+    seconds = median_time(lambda: (cupy.copyto(out, X), cupy.cuda.get_current_stream().synchronize()), repeats=10, warmup=2)
+    return 2 * X.nbytes / seconds

@@ -24,11 +24,13 @@ from neuralcore import logistic, train, two_layer
 from neuralcore.optim import gradient_descent
 
 from .common import (
+    device_copy_bandwidth,
     machine,
     median_time,
     sync,
     textbook_logistic,
     textbook_two_layer,
+    torch_device_for,
     torch_logistic,
     torch_two_layer,
 )
@@ -60,25 +62,39 @@ def _images(n, f, rng, dtype):
 
 
 def case_small(args, rng):
-    """Overhead-bound: 209 x 12288 images, the course's iteration counts."""
+    """Overhead-bound: 209 x 12288 images, the course's iteration counts.
+
+    The data is placed on the backend first (outside the timing); the
+    textbook loop runs there too (NumPy, or CuPy on a GPU), and PyTorch eager
+    on the matching device (the CPU, or CUDA next to CuPy).
+    """
     iterations_lr, iterations_nn = (200, 250) if args.quick else (2000, 2500)
+    backend = nc_device.resolve_backend(args.backend)
+    torch_device = torch_device_for(backend)
+    textbook = f"{backend.name} textbook"
     rows, results = [], []
     for dtype in ("float64", "float32"):
-        X, y = _images(209, 12288, rng, dtype)
-        Y_column = y.reshape(-1, 1).astype(dtype)
-        W1 = (rng.standard_normal((12288, 7)) * np.sqrt(2 / 12288)).astype(dtype)
-        W2 = (rng.standard_normal((7, 1)) * np.sqrt(2 / 7)).astype(dtype)
+        X_host, y = _images(209, 12288, rng, dtype)
+        W1_host = (rng.standard_normal((12288, 7)) * np.sqrt(2 / 12288)).astype(dtype)
+        W2_host = (rng.standard_normal((7, 1)) * np.sqrt(2 / 7)).astype(dtype)
+        X = nc_device.to_backend(X_host, backend)
+        Y_column = nc_device.to_backend(y.reshape(-1, 1).astype(dtype), backend)
+        W1, W2 = nc_device.to_backend(W1_host, backend), nc_device.to_backend(W2_host, backend)
+        start_nn = {"W1": W1_host, "b1": np.zeros(7), "W2": W2_host, "b2": np.zeros(1)}
         contenders = {
             "logistic": {
-                "neuralcore": lambda: nc.LogisticRegression(max_iter=iterations_lr, backend=args.backend).fit(X, y).loss_curve_[-1],
-                "numpy textbook": lambda: textbook_logistic(X, Y_column, iterations_lr, 0.005),
-                "torch eager": (lambda: torch_logistic(X, y, iterations_lr, 0.005)) if _have_torch() else None,
+                "neuralcore": lambda: nc.LogisticRegression(max_iter=iterations_lr).fit(X, y).loss_curve_[-1],
+                textbook: lambda: textbook_logistic(X, Y_column, iterations_lr, 0.005),
+                f"torch eager ({torch_device})": (lambda: torch_logistic(X_host, y, iterations_lr, 0.005, torch_device))
+                if torch_device else None,
             },
             "two-layer, 7 relu": {
-                "neuralcore": lambda: nc.TwoLayerNet(7, activation="relu", learning_rate=0.0075, max_iter=iterations_nn,
-                                                     backend=args.backend).fit(X, y, init_params={"W1": W1, "b1": np.zeros(7), "W2": W2, "b2": np.zeros(1)}).loss_curve_[-1],
-                "numpy textbook": lambda: textbook_two_layer(X, Y_column, W1, W2, iterations_nn, 0.0075),
-                "torch eager": (lambda: torch_two_layer(X, y, W1, W2, iterations_nn, 0.0075)) if _have_torch() else None,
+                "neuralcore": lambda: nc.TwoLayerNet(7, activation="relu", learning_rate=0.0075, max_iter=iterations_nn)
+                .fit(X, y, init_params=start_nn).loss_curve_[-1],
+                textbook: lambda: textbook_two_layer(X, Y_column, W1, W2, iterations_nn, 0.0075),
+                f"torch eager ({torch_device})": (
+                    lambda: torch_two_layer(X_host, y, W1_host, W2_host, iterations_nn, 0.0075, device=torch_device)
+                ) if torch_device else None,
             },
         }
         for model, impls in contenders.items():
@@ -89,8 +105,8 @@ def case_small(args, rng):
                 ratio = seconds / base
                 rows.append([model, dtype, iterations, name, f"{seconds * 1e3:.0f} ms", f"{ratio:.2f}"])
                 results.append({"model": model, "dtype": dtype, "iterations": iterations, "impl": name, "seconds": seconds,
-                                "peer_over_neuralcore": ratio})
-    _table("Small, overhead-bound (209 x 12288), whole fit",
+                                "backend": str(backend), "peer_over_neuralcore": ratio})
+    _table(f"Small, overhead-bound (209 x 12288), whole fit, {backend}",
            ["model", "dtype", "iterations", "implementation", "time", "time / neuralcore's"], rows)
     return results
 
@@ -99,11 +115,19 @@ def case_small(args, rng):
 
 
 def case_large(args, rng):
-    """Memory-bound logistic-regression gradient steps: X read per step against one streaming read."""
+    """Memory-bound logistic-regression gradient steps: X read per step against one streaming read.
+
+    neuralcore's step is what ``LogisticRegression(solver="gd")`` runs: on CuPy
+    the fused one-pass kernel, on NumPy the Array API functions. The two-pass
+    baseline is the textbook step in the backend's own library. On a GPU the
+    device-to-device copy bandwidth is measured too.
+    """
     shapes = [(100_000, 500), (500_000, 100)] if args.quick else [(400_000, 500), (2_000_000, 100)]
     rows, results = [], []
     backend = nc_device.resolve_backend(args.backend)
     xp = backend.xp
+    steps = 50 if backend.name == "cupy" else 5
+    bandwidth = None
     for n, f in shapes:
         X_host = rng.standard_normal((n, f), dtype=np.float32)
         y_host = (X_host[:, 0] > 0).astype(np.float32).reshape(-1, 1)
@@ -111,10 +135,10 @@ def case_large(args, rng):
         Y = nc_device.to_backend(y_host, backend)
         w = xp.asarray(rng.standard_normal((f, 1)).astype(np.float32) * 0.01, device=backend.device)
         params = {"W": w, "b": xp.zeros((1,), dtype=xp.float32, device=backend.device)}
-        steps = 5
+        loss, step = logistic.step_functions(X)
 
         def neuralcore_steps():
-            result = train.train(logistic.loss_and_grads, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps)
+            result = train.train(loss, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps, step=step)
             return sync(result.params["b"])
 
         def two_pass_numpy():
@@ -126,21 +150,35 @@ def case_large(args, rng):
             return sync(b)
 
         def one_read():
-            return sync(X @ w)
+            for _ in range(steps):
+                z = X @ w
+            return sync(z)
 
         t_step = median_time(neuralcore_steps, repeats=args.repeats) / steps
         t_two = median_time(two_pass_numpy, repeats=args.repeats) / steps
-        t_read = median_time(one_read, repeats=args.repeats)
+        t_read = median_time(one_read, repeats=args.repeats) / steps
+        copy = device_copy_bandwidth(X)
+        bandwidth = copy if copy is not None else bandwidth
         nbytes = n * f * 4
         for name, seconds in (("neuralcore step", t_step), ("two-pass baseline step", t_two), ("one read of X (X @ w)", t_read)):
-            rows.append([f"{n} x {f}", name, f"{seconds * 1e3:.1f} ms", f"{nbytes / seconds / 1e9:.1f} GB/s",
-                         f"{t_read / seconds:.0%}", f"{t_two / seconds:.2f}"])
+            row = [f"{n} x {f}", name, f"{seconds * 1e3:.3f} ms", f"{nbytes / seconds / 1e9:.1f} GB/s",
+                   f"{t_read / seconds:.0%}", f"{t_two / seconds:.2f}"]
+            if copy is not None:
+                row.append(f"{nbytes / seconds / copy:.0%}")
+            rows.append(row)
         results.append({"shape": [n, f], "backend": str(backend), "bytes_X": nbytes, "step_seconds": t_step,
-                        "two_pass_seconds": t_two, "one_read_seconds": t_read, "bytes_read_per_step": 2 * nbytes,
-                        "roofline_fraction": t_read / t_step, "speedup_over_two_pass": t_two / t_step})
+                        "two_pass_seconds": t_two, "one_read_seconds": t_read,
+                        "bytes_read_per_step": nbytes if step is not None and backend.name == "cupy" else 2 * nbytes,
+                        "roofline_fraction": t_read / t_step, "speedup_over_two_pass": t_two / t_step,
+                        "device_copy_bandwidth": copy,
+                        "fraction_of_copy_bandwidth": None if copy is None else nbytes / t_step / copy})
         del X, Y, X_host
-    _table(f"Large, memory-bound: logistic-regression gradient step, float32, {backend}",
-           ["X", "what", "time", "bytes(X) / time", "one-pass roofline", "two-pass / this"], rows)
+    header = ["X", "what", "time", "bytes(X) / time", "one-pass roofline", "two-pass / this"]
+    title = f"Large, memory-bound: logistic-regression gradient step, float32, {backend}"
+    if bandwidth is not None:
+        header.append("of copy bandwidth")
+        title += f" (device-to-device copy: {bandwidth / 1e9:.0f} GB/s, read + write)"
+    _table(title, header, rows)
     return results
 
 
@@ -148,37 +186,43 @@ def case_large(args, rng):
 
 
 def case_compute(args, rng):
-    """Compute-bound two-layer iterations against PyTorch eager, same dtype and threads."""
+    """Compute-bound two-layer iterations against PyTorch eager, same dtype, device and threads."""
     n = 20_000 if args.quick else 100_000
     rows, results = [], []
-    if not _have_torch():
-        print("\n(compute case skipped: torch is not installed)")
+    backend = nc_device.resolve_backend(args.backend)
+    torch_device = torch_device_for(backend)
+    if torch_device is None:
+        print(f"\n(compute case skipped: no torch for {backend})")
         return results
     import torch
 
     torch.set_num_threads(os.cpu_count())
-    X = rng.standard_normal((n, 784), dtype=np.float32)
-    y = (X[:, :10].sum(axis=1) > 0).astype(np.int64)
-    Y = y.reshape(-1, 1).astype(np.float32)
-    steps = 2 if args.quick else 3
+    X_host = rng.standard_normal((n, 784), dtype=np.float32)
+    y = (X_host[:, :10].sum(axis=1) > 0).astype(np.int64)
+    X = nc_device.to_backend(X_host, backend)
+    Y = nc_device.to_backend(y.reshape(-1, 1).astype(np.float32), backend)
+    steps = 2 if args.quick else (20 if backend.name == "cupy" else 3)
     for hidden in (256, 1024):
         W1 = (rng.standard_normal((784, hidden)) * np.sqrt(1 / 784)).astype(np.float32)
         W2 = (rng.standard_normal((hidden, 1)) * np.sqrt(1 / hidden)).astype(np.float32)
-        params = {"W1": W1, "b1": np.zeros(hidden, np.float32), "W2": W2, "b2": np.zeros(1, np.float32)}
+        host = {"W1": W1, "b1": np.zeros(hidden, np.float32), "W2": W2, "b2": np.zeros(1, np.float32)}
+        params = {key: nc_device.to_backend(value, backend) for key, value in host.items()}
         loss = lambda p, X_, Y_: two_layer.loss_and_grads(p, X_, Y_, activation="tanh")  # noqa: E731
 
         def ours():
             return sync(train.train(loss, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps).params["b2"])
 
         t_ours = median_time(ours, repeats=args.repeats) / steps
-        t_torch = median_time(lambda: torch_two_layer(X, y, W1, W2, steps, 0.1, activation="tanh"), repeats=args.repeats) / steps
+        t_torch = median_time(lambda: torch_two_layer(X_host, y, W1, W2, steps, 0.1, activation="tanh", device=torch_device),
+                              repeats=args.repeats) / steps
         flops = 2 * n * 784 * hidden * 3 + 2 * n * hidden * 3
-        for name, seconds in (("neuralcore", t_ours), ("torch eager", t_torch)):
-            rows.append([f"{n} x 784, {hidden} tanh", name, f"{seconds * 1e3:.0f} ms", f"{flops / seconds / 1e9:.0f} GFLOP/s",
+        for name, seconds in (("neuralcore", t_ours), (f"torch eager ({torch_device})", t_torch)):
+            rows.append([f"{n} x 784, {hidden} tanh", name, f"{seconds * 1e3:.2f} ms", f"{flops / seconds / 1e9:.0f} GFLOP/s",
                          f"{seconds / t_ours:.2f}"])
-        results.append({"n": n, "hidden": hidden, "neuralcore_seconds": t_ours, "torch_seconds": t_torch,
-                        "neuralcore_over_torch": t_ours / t_torch})
-    _table(f"Compute-bound: two-layer iteration, float32, {torch.get_num_threads()} threads",
+        results.append({"n": n, "hidden": hidden, "backend": str(backend), "neuralcore_seconds": t_ours,
+                        "torch_seconds": t_torch, "neuralcore_over_torch": t_ours / t_torch})
+    _table(f"Compute-bound: two-layer iteration, float32, {backend}, torch on {torch_device} "
+           f"({torch.get_num_threads()} CPU threads)",
            ["case", "implementation", "time / iteration", "throughput", "time / neuralcore's"], rows)
     return results
 

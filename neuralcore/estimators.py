@@ -225,8 +225,9 @@ class _Network:
 
     def _train(self, params, X, Y, X_val, Y_val, rng, xp):
         validation = None if X_val is None else _accuracy(self._model_logits, X_val, Y_val, xp)
+        loss_and_grads, step = self._step_functions(X, Y, xp)
         result = train(
-            functools.partial(self._loss_and_grads(xp), alpha=float(self.alpha)),
+            loss_and_grads,
             params,
             X,
             Y,
@@ -239,12 +240,17 @@ class _Network:
             n_iter_no_change=self.n_iter_no_change,
             validation=validation,
             verbose=self.verbose,
+            step=step,
         )
         self.params_ = result.params
         self.loss_curve_ = result.loss_curve
         self.n_iter_ = result.n_iter
         self.validation_scores_ = result.validation_scores
         self.best_iteration_ = result.best_epoch
+
+    def _step_functions(self, X, Y, xp):
+        """``(loss_and_grads, fused gradient-descent step or None)`` for :func:`train`."""
+        return functools.partial(self._loss_and_grads(xp), alpha=float(self.alpha)), None
 
     def _fit_chunked(self, X, Y_host, host_params, classes, rng, eval_set):
         """Dask arrays: host parameters, one graph of per-chunk terms per iteration (see neuralcore.chunked)."""
@@ -593,6 +599,10 @@ class LogisticRegression(_Network):
 
     def _loss_and_grads(self, xp):
         return functools.partial(logistic.loss_and_grads, xp=xp)
+
+    def _step_functions(self, X, Y, xp):
+        # compiled one-pass kernels where the backend has them (CuPy), else the reference functions
+        return logistic.step_functions(X, n_outputs=Y.shape[1], alpha=float(self.alpha), xp=xp)
 
     def _model_logits(self, params, X, xp):
         return logistic.logits(params, X, xp=xp)

@@ -16,14 +16,27 @@ Parameters are ``{"W": (n_features, K), "b": (K,)}``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from array_api_compat import array_namespace
 
 from .activations import output_activation
+from .device import fused_logistic
 from .init import init_weights
 from .losses import l2_penalty, output_and_cross_entropy
 
-__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
+__all__ = [
+    "WEIGHTS",
+    "backward",
+    "forward",
+    "gd_step",
+    "init_params",
+    "logits",
+    "loss_and_grads",
+    "param_shapes",
+    "step_functions",
+]
 
 #: The parameters that L2 regularization applies to.
 WEIGHTS = ("W",)
@@ -103,3 +116,39 @@ def loss_and_grads(params: dict, X, Y, /, *, alpha: float = 0.0, xp=None):
     if alpha:
         cost = cost + l2_penalty([params["W"]], alpha, xp=xp)
     return cost, backward(params, cache, Y, alpha=alpha, xp=xp)
+
+
+def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None):
+    """One plain gradient-descent step: the cost at ``params`` and the new parameters.
+
+    ``W = W - learning_rate * dW`` and ``b = b - learning_rate * db``, the
+    same arithmetic as :func:`loss_and_grads` followed by
+    :func:`neuralcore.optim.gradient_descent`. This is the reference for the
+    fused kernels that :func:`step_functions` may pick instead.
+
+    Examples
+    --------
+    >>> cost, new = gd_step({"W": np.zeros((2, 1)), "b": np.zeros(1)}, np.eye(2), np.asarray([[1.0], [0.0]]), 1.0)
+    >>> round(float(cost), 6), new["W"].ravel(), new["b"]
+    (0.693147, array([ 0.25, -0.25]), array([0.]))
+    """
+    cost, grads = loss_and_grads(params, X, Y, alpha=alpha, xp=xp)
+    return cost, {key: params[key] + -learning_rate * grads[key] for key in params}
+
+
+def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):
+    """``(loss_and_grads, gd_step)`` for training on ``X``, with ``alpha`` bound.
+
+    Where the backend of ``X`` has compiled one-pass kernels for binary
+    logistic regression (CuPy: see :func:`neuralcore.device.fused_logistic`),
+    they are returned; otherwise, and for more than two classes, the reference
+    functions of this module. Both pairs compute the same numbers up to
+    floating-point summation order; ``NEURALCORE_KERNELS=off`` forces the
+    reference functions.
+    """
+    kernels = fused_logistic(X, loss_and_grads, gd_step) if n_outputs == 1 else None
+    if kernels is None:
+        return functools.partial(loss_and_grads, alpha=alpha, xp=xp), functools.partial(gd_step, alpha=alpha, xp=xp)
+    return functools.partial(kernels.loss_and_grads, alpha=alpha, xp=xp), functools.partial(
+        kernels.gd_step, alpha=alpha, xp=xp
+    )

@@ -51,10 +51,18 @@ __all__ = [
 
 
 class Optimizer(NamedTuple):
-    """A pair of pure functions ``init(params)`` and ``update(grads, state, params)``."""
+    """A pair of pure functions ``init(params)`` and ``update(grads, state, params)``.
+
+    ``plain_rate`` is set by :func:`gradient_descent` only: ``plain_rate(state)
+    -> (learning_rate, next_state)`` says that the update is exactly
+    ``-learning_rate * grads``, so the training loop may hand the whole step to
+    a fused kernel (:func:`neuralcore.logistic.gd_step`). Optimizers built by
+    hand leave it None and always go through ``update``.
+    """
 
     init: Callable
     update: Callable
+    plain_rate: Callable | None = None
 
 
 def apply_updates(params: dict, updates: dict) -> dict:
@@ -206,7 +214,10 @@ def gradient_descent(learning_rate=0.01) -> Optimizer:
         lr = _rate(schedule, state.step)
         return {key: -lr * g for key, g in grads.items()}, GradientDescentState(state.step + 1)
 
-    return Optimizer(init, update)
+    def plain_rate(state):
+        return _rate(schedule, state.step), GradientDescentState(state.step + 1)
+
+    return Optimizer(init, update, plain_rate)
 
 
 class MomentumState(NamedTuple):

@@ -89,6 +89,7 @@ def train(
     print_every: int | None = None,
     stream=None,
     batches: Callable | None = None,
+    step: Callable | None = None,
 ) -> TrainResult:
     """Train ``params`` by an optimizer, full batch or in mini-batches.
 
@@ -129,6 +130,12 @@ def train(
         ``batches(rng)`` yields one epoch's mini-batches ``(X_batch, Y_batch)``
         instead of slicing ``X`` (chunked data: one chunk per batch, in an
         order drawn from ``rng``). Implies mini-batch mode.
+    step : callable, optional
+        ``step(params, X, Y, learning_rate) -> (cost, new_params)``: a fused
+        plain gradient-descent step (:func:`neuralcore.logistic.gd_step` or a
+        compiled kernel with its contract). Used instead of ``loss_and_grads``
+        plus ``optimizer.update`` when the optimizer is plain gradient descent
+        (its ``plain_rate`` is set); ignored otherwise.
     print_every : int, optional
         Epochs between two printed lines with ``verbose=2``; by default the
         power of ten that gives 10 to 100 lines (100 for the course's 2000
@@ -161,6 +168,7 @@ def train(
     watcher = _Stopping(tol, n_iter_no_change, has_validation=validation is not None)
     progress = Progress(max_iter, verbose=verbose, print_every=print_every, full_batch=full_batch, stream=stream)
     state = optimizer.init(params)
+    fused = _Fused(step, optimizer.plain_rate) if step is not None and optimizer.plain_rate is not None else None
     loss_curve: list[float] = []
     scores: list[float] | None = [] if validation is not None else None
     pending: list[_Record] = []
@@ -170,14 +178,17 @@ def train(
         for epoch in range(max_iter):
             start = params
             if full_batch:
-                cost, grads = loss_and_grads(params, X, Y)
                 score = validation(params) if validation is not None else None
-                updates, state = optimizer.update(grads, state, params)
-                params = apply_updates(params, updates)
+                if fused is not None:
+                    cost, params, state = fused(params, state, X, Y)
+                else:
+                    cost, grads = loss_and_grads(params, X, Y)
+                    updates, state = optimizer.update(grads, state, params)
+                    params = apply_updates(params, updates)
                 pending.append(_Record(cost, score, start, params))
             else:
                 epoch_batches = batches(rng) if batches is not None else _slices(X, Y, batch_size, shuffle, rng, xp)
-                cost, params, state = _epoch(loss_and_grads, params, state, optimizer, epoch_batches, n_samples)
+                cost, params, state = _epoch(loss_and_grads, params, state, optimizer, epoch_batches, n_samples, fused)
                 score = validation(params) if validation is not None else None
                 pending.append(_Record(cost, score, params, params))
             progress.advance()
@@ -248,14 +259,29 @@ def _slices(X, Y, batch_size, shuffle, rng, xp):
             yield X[begin:end, ...], Y[begin:end, ...]
 
 
-def _epoch(loss_and_grads, params, state, optimizer, batches, n_samples):
+class _Fused(NamedTuple):
+    """A fused gradient-descent step and the optimizer's learning-rate source."""
+
+    step: Callable
+    plain_rate: Callable
+
+    def __call__(self, params, state, X, Y):
+        rate, state = self.plain_rate(state)
+        cost, params = self.step(params, X, Y, rate)
+        return cost, params, state
+
+
+def _epoch(loss_and_grads, params, state, optimizer, batches, n_samples, fused=None):
     total = None
     for X_batch, Y_batch in batches:
-        cost, grads = loss_and_grads(params, X_batch, Y_batch)
+        if fused is not None:
+            cost, params, state = fused(params, state, X_batch, Y_batch)
+        else:
+            cost, grads = loss_and_grads(params, X_batch, Y_batch)
+            updates, state = optimizer.update(grads, state, params)
+            params = apply_updates(params, updates)
         weighted = cost * X_batch.shape[0]
         total = weighted if total is None else total + weighted
-        updates, state = optimizer.update(grads, state, params)
-        params = apply_updates(params, updates)
     return total / n_samples, params, state
 
 

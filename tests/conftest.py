@@ -158,8 +158,10 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(autouse=True)
 def _no_backend_env(monkeypatch):
-    """Tests choose their backend explicitly; a developer's NEURALCORE_BACKEND must not leak in."""
+    """Tests choose their backend explicitly; a developer's NEURALCORE_BACKEND (or
+    NEURALCORE_KERNELS) must not leak in."""
     monkeypatch.delenv(nc_device.ENV_VAR, raising=False)
+    monkeypatch.delenv(nc_device.KERNELS_ENV_VAR, raising=False)
 
 
 @pytest.fixture

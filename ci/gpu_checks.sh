@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# GPU checks, for a machine with a CUDA GPU where neuralcore's test dependencies and CuPy are
+# installed (CI has no GPU and does not run this): the CUDA kernels against the Array API
+# reference, the benchmarks on CuPy, and the whole test suite on the CuPy cases of the backend
+# fixture. Logs and JSON results go to $OUT (default: gpu-logs/).
+#
+#   bash ci/gpu_checks.sh            # everything
+#   STAGES="smoke tests" bash ci/gpu_checks.sh
+#
+# Each stage has its own time limit (seconds, environment variables *_LIMIT) so that a run on a
+# rented machine ends on time and still returns the logs of the stages that finished.
+set -u
+OUT=${OUT:-gpu-logs}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+PYTHON=${PYTHON:-python3}
+STAGES=${STAGES:-"smoke large tests small compute solvers"}
+status=0
+
+stage() {  # stage NAME LIMIT COMMAND...
+    local name=$1 limit=$2
+    shift 2
+    echo "=== $name (limit ${limit}s) ==="
+    local start=$SECONDS
+    timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
+    local rc=$?
+    tail -n "${TAIL:-40}" "$OUT/$name.log"
+    echo "=== $name: exit $rc after $((SECONDS - start))s ==="
+    [ $rc -eq 0 ] || status=1
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv > "$OUT/gpu.txt" 2>&1
+cat "$OUT/gpu.txt"
+
+for s in $STAGES; do
+    case $s in
+    smoke)
+        stage smoke "${SMOKE_LIMIT:-60}" "$PYTHON" - <<'EOF'
+import time
+import numpy as np
+import cupy
+from neuralcore import device, logistic
+
+print(device.backend_status("cupy")[1])
+rng = np.random.default_rng(0)
+for dtype in ("float64", "float32"):
+    for n, f in ((1, 1), (999, 100), (4000, 500), (300, 1025), (209, 12288)):
+        X = cupy.asarray(rng.normal(size=(n, f)).astype(dtype))
+        Y = cupy.asarray((rng.random((n, 1)) > 0.5).astype(dtype))
+        params = {"W": cupy.asarray(rng.normal(size=(f, 1)).astype(dtype) * 0.1), "b": cupy.asarray(np.ones(1, dtype))}
+        start = time.perf_counter()
+        loss, step = logistic.step_functions(X, alpha=0.1)
+        cost, grads = loss(params, X, Y)
+        cost = float(cost)
+        compile_s = time.perf_counter() - start
+        ref_cost, ref = logistic.loss_and_grads(params, X, Y, alpha=0.1)
+        err = float(cupy.max(cupy.abs(grads["W"] - ref["W"])) / (cupy.max(cupy.abs(ref["W"])) + 1e-30))
+        print(f"{dtype} {n}x{f}: cost {cost:.8g} vs {float(ref_cost):.8g}, grad rel err {err:.2e}, first call {compile_s:.2f}s")
+EOF
+        ;;
+    large)
+        stage bench_large "${LARGE_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases large --repeats 5 --out "$OUT/large.json"
+        ;;
+    tests)
+        workers=""
+        "$PYTHON" -c "import xdist" 2>/dev/null && workers="-n ${WORKERS:-8}"
+        stage tests "${TESTS_LIMIT:-240}" env NEURALCORE_TEST_BACKENDS=cupy "$PYTHON" -m pytest -q -p no:cacheprovider $workers --durations=10
+        ;;
+    small)
+        stage bench_small "${SMALL_LIMIT:-120}" "$PYTHON" -m benchmarks.run --backend cupy --cases small --repeats 3 --out "$OUT/small.json"
+        ;;
+    compute)
+        stage bench_compute "${COMPUTE_LIMIT:-60}" "$PYTHON" -m benchmarks.run --backend cupy --cases compute --repeats 3 --out "$OUT/compute.json"
+        ;;
+    solvers)
+        stage bench_solvers "${SOLVERS_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases solvers --repeats 3 --out "$OUT/solvers.json"
+        ;;
+    *)
+        echo "unknown stage $s" >&2
+        status=2
+        ;;
+    esac
+done
+exit $status

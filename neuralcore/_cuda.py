@@ -1,0 +1,385 @@
+"""Compiled CUDA kernels for CuPy arrays: one-pass logistic-regression steps.
+
+Backend code, reached only through :func:`neuralcore.device.fused_logistic`
+(which is the only caller, and which decides when these kernels apply). The
+pure Array API functions in :mod:`neuralcore.logistic` stay the reference
+implementation: the tests compare these kernels with them on a GPU, and
+``NEURALCORE_KERNELS=off`` turns the kernels off everywhere.
+
+Why a kernel: the Array API step reads ``X`` twice (``Z = X @ W`` then
+``X.T @ dZ``) and launches about thirty small kernels (the sigmoid, the cost
+terms, the reductions, the update). Here each row of ``X`` is read once: a
+*team* of threads (a warp for rows of up to 1024 features, a block of 256
+threads for up to 12288) loads the row into registers, reduces its dot product
+with ``W``, computes ``dZ = sigmoid(z) - y`` and the cost term from the logit
+(``max(z, 0) - z y + log1p(exp(-|z|))``, one ``exp`` shared with the sigmoid)
+and accumulates ``dZ * x`` into per-thread gradient registers. Each block
+writes one row of partial sums; a second kernel sums them in a fixed order (so
+results are deterministic: no atomics), divides by ``m``, adds the L2 term and,
+for plain gradient descent, writes the updated parameters. Two launches per
+step instead of about thirty, and one pass over ``X`` instead of two.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+__all__ = ["LogisticKernels", "logistic_kernels", "MAX_FEATURES"]
+
+#: Widest rows the kernels handle (256 threads x 48 registers); wider data uses the Array API code.
+MAX_FEATURES = 256 * 48
+
+_NARROW_K = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # values per lane when a warp holds a row (f <= 1024)
+_WIDE_K = (4, 6, 8, 12, 16, 24, 32, 40, 48)  # values per thread when a block of 256 holds a row
+_BLOCK = 256
+_CTYPES = {"float32": "float", "float64": "double"}
+
+_SOURCE = r"""
+template <typename T> __device__ __forceinline__ T nc_exp(T x);
+template <> __device__ __forceinline__ float nc_exp<float>(float x) { return expf(x); }
+template <> __device__ __forceinline__ double nc_exp<double>(double x) { return exp(x); }
+template <typename T> __device__ __forceinline__ T nc_log1p(T x);
+template <> __device__ __forceinline__ float nc_log1p<float>(float x) { return log1pf(x); }
+template <> __device__ __forceinline__ double nc_log1p<double>(double x) { return log1p(x); }
+template <typename T> __device__ __forceinline__ T nc_abs(T x);
+template <> __device__ __forceinline__ float nc_abs<float>(float x) { return fabsf(x); }
+template <> __device__ __forceinline__ double nc_abs<double>(double x) { return fabs(x); }
+
+template <typename T> __device__ __forceinline__ T nc_warp_sum(T v) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+#define NC_BLOCK 256
+
+// One pass over X (n rows of f values, row stride ldx): a team of TEAM threads
+// (32: a warp; 256: the whole block) takes R rows at a time; thread t of a team
+// holds columns t, t + TEAM, ..., t + TEAM (K - 1) of those rows in registers.
+// Block q writes partials[q, 0:f] = sum of dZ * x over its rows, then the sum of
+// the per-sample costs and the sum of dZ: f + 2 values.
+template <typename T, int K, int R, int TEAM>
+__global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
+    const T* __restrict__ X, const long long ldx,
+    const T* __restrict__ y, const long long ldy,
+    const T* __restrict__ w, const T* __restrict__ b,
+    const long long n, const int f, T* __restrict__ partials)
+{
+    constexpr int TEAMS = NC_BLOCK / TEAM;
+    constexpr int WARPS = NC_BLOCK / 32;
+    __shared__ T team_sums[R][WARPS];
+    __shared__ T block_sums[TEAMS > 1 ? 32 * K + 2 : 1];
+    const int t = threadIdx.x % TEAM;
+    const int team = threadIdx.x / TEAM;
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+
+    T wr[K], g[K];
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+        const int j = t + TEAM * k;
+        wr[k] = j < f ? w[j] : T(0);
+        g[k] = T(0);
+    }
+    const T bias = b[0];
+    T loss = T(0), dsum = T(0);
+
+    const long long stride = (long long)gridDim.x * TEAMS * R;
+    // Every thread of a team sees the same r0, so the loop is uniform per team
+    // (per block when TEAM == NC_BLOCK, which makes the __syncthreads() below safe).
+    for (long long r0 = ((long long)blockIdx.x * TEAMS + team) * R; r0 < n; r0 += stride) {
+        T x[R][K];
+        T s[R];
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            const long long row = r0 + r;
+            const T* xrow = X + (row < n ? row : 0) * ldx;
+#pragma unroll
+            for (int k = 0; k < K; ++k) {
+                const int j = t + TEAM * k;
+                x[r][k] = (row < n && j < f) ? xrow[j] : T(0);
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            T partial = T(0);
+#pragma unroll
+            for (int k = 0; k < K; ++k) partial += x[r][k] * wr[k];
+            s[r] = nc_warp_sum(partial);
+        }
+        if constexpr (TEAM > 32) {
+            if (lane == 0) {
+#pragma unroll
+                for (int r = 0; r < R; ++r) team_sums[r][warp] = s[r];
+            }
+            __syncthreads();
+#pragma unroll
+            for (int r = 0; r < R; ++r) {
+                T total = T(0);
+#pragma unroll
+                for (int q = 0; q < WARPS; ++q) total += team_sums[r][q];
+                s[r] = total;
+            }
+            __syncthreads();
+        }
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+            const long long row = r0 + r;
+            if (row < n) {
+                const T z = s[r] + bias;
+                const T target = y[row * ldy];
+                const T e = nc_exp(-nc_abs(z));  // in (0, 1]: no overflow
+                const T inv = T(1) / (T(1) + e);
+                const T a = z >= T(0) ? inv : e * inv;  // sigmoid(z)
+                const T dz = a - target;
+#pragma unroll
+                for (int k = 0; k < K; ++k) g[k] += dz * x[r][k];
+                loss += (z > T(0) ? z : T(0)) - z * target + nc_log1p(e);
+                dsum += dz;
+            }
+        }
+    }
+
+    T* out = partials + (long long)blockIdx.x * (f + 2);
+    if constexpr (TEAMS == 1) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+            const int j = t + TEAM * k;
+            if (j < f) out[j] = g[k];
+        }
+        if (t == 0) {
+            out[f] = loss;
+            out[f + 1] = dsum;
+        }
+    } else {
+        // Several warps per block: add their registers in team order (deterministic, no atomics).
+        for (int i = threadIdx.x; i < 32 * K + 2; i += NC_BLOCK) block_sums[i] = T(0);
+        __syncthreads();
+        for (int q = 0; q < TEAMS; ++q) {
+            if (team == q) {
+#pragma unroll
+                for (int k = 0; k < K; ++k) block_sums[t + 32 * k] += g[k];
+                if (t == 0) {
+                    block_sums[32 * K] += loss;
+                    block_sums[32 * K + 1] += dsum;
+                }
+            }
+            __syncthreads();
+        }
+        for (int i = threadIdx.x; i < f; i += NC_BLOCK) out[i] = block_sums[i];
+        if (threadIdx.x == 0) {
+            out[f] = block_sums[32 * K];
+            out[f + 1] = block_sums[32 * K + 1];
+        }
+    }
+}
+
+// Sums the G rows of partials in a fixed order. Blocks of (32, 8) threads;
+// blocks 0 .. ceil(f / 32) - 1 each finish 32 weights, the last block the bias
+// and the cost. apply != 0: plain gradient descent, out_w = w - lr * grad;
+// else out_w = grad. cost = sum(loss) / m + alpha / 2 * sum(w^2).
+template <typename T>
+__global__ void __launch_bounds__(256) nc_logistic_finish(
+    const T* __restrict__ partials, const int G, const int f,
+    const T* __restrict__ w, const T* __restrict__ b,
+    const T inv_m, const T alpha, const T lr, const int apply,
+    T* __restrict__ out_w, T* __restrict__ out_b, T* __restrict__ cost)
+{
+    __shared__ T rows[8][33];
+    __shared__ T warp_totals[8][3];
+    const int tx = threadIdx.x, ty = threadIdx.y;
+    const long long width = (long long)f + 2;
+    const int column_blocks = (f + 31) / 32;
+    if ((int)blockIdx.x < column_blocks) {
+        const int j = blockIdx.x * 32 + tx;
+        T v = T(0);
+        if (j < f) {
+            for (int q = ty; q < G; q += 8) v += partials[q * width + j];
+        }
+        rows[ty][tx] = v;
+        __syncthreads();
+        if (ty == 0 && j < f) {
+            T total = T(0);
+#pragma unroll
+            for (int q = 0; q < 8; ++q) total += rows[q][tx];
+            const T grad = total * inv_m + alpha * w[j];
+            out_w[j] = apply ? w[j] - lr * grad : grad;
+        }
+        return;
+    }
+    const int id = ty * 32 + tx;  // warp ty, lane tx
+    T loss = T(0), dsum = T(0), wsq = T(0);
+    for (int q = id; q < G; q += 256) {
+        loss += partials[q * width + f];
+        dsum += partials[q * width + f + 1];
+    }
+    if (alpha != T(0)) {
+        for (int j = id; j < f; j += 256) wsq += w[j] * w[j];
+    }
+    loss = nc_warp_sum(loss);
+    dsum = nc_warp_sum(dsum);
+    wsq = nc_warp_sum(wsq);
+    if (tx == 0) {
+        warp_totals[ty][0] = loss;
+        warp_totals[ty][1] = dsum;
+        warp_totals[ty][2] = wsq;
+    }
+    __syncthreads();
+    if (id == 0) {
+        T l = T(0), d = T(0), s = T(0);
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+            l += warp_totals[q][0];
+            d += warp_totals[q][1];
+            s += warp_totals[q][2];
+        }
+        const T db = d * inv_m;
+        out_b[0] = apply ? b[0] - lr * db : db;
+        cost[0] = l * inv_m + T(0.5) * alpha * s;
+    }
+}
+"""
+
+
+def _pick(choices, needed):
+    for value in choices:
+        if value >= needed:
+            return value
+    return None
+
+
+def layout(n_features: int):
+    """``(K, R, TEAM)`` for rows of ``n_features`` values, or None when too wide.
+
+    Examples
+    --------
+    >>> layout(100), layout(500), layout(12288), layout(12289)
+    ((4, 4, 32), (16, 1, 32), (48, 1, 256), None)
+    """
+    if n_features <= 32 * _NARROW_K[-1]:
+        k = _pick(_NARROW_K, math.ceil(n_features / 32))
+        return k, max(1, min(8, 16 // k)), 32
+    if n_features <= MAX_FEATURES:
+        k = _pick(_WIDE_K, math.ceil(n_features / _BLOCK))
+        return k, 2 if k <= 12 else 1, _BLOCK
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _functions(ctype: str, k: int, r: int, team: int, device_id: int):
+    import cupy
+
+    partials = f"nc_logistic_partials<{ctype},{k},{r},{team}>"
+    finish = f"nc_logistic_finish<{ctype}>"
+    with cupy.cuda.Device(device_id):
+        module = cupy.RawModule(code=_SOURCE, options=("--std=c++17",), name_expressions=(partials, finish))
+        return module.get_function(partials), module.get_function(finish)
+
+
+@functools.lru_cache(maxsize=None)
+def _multiprocessors(device_id: int) -> int:
+    import cupy
+
+    return int(cupy.cuda.Device(device_id).attributes["MultiProcessorCount"])
+
+
+class LogisticKernels:
+    """Fused loss, gradient and gradient-descent step of binary logistic regression on one GPU.
+
+    Same contract as :func:`neuralcore.logistic.loss_and_grads` and
+    :func:`neuralcore.logistic.gd_step`, which the caller passes in as
+    ``reference_loss`` and ``reference_step``: a call whose arrays do not suit
+    the kernels (layout, dtype, device, shape) runs them instead.
+    """
+
+    def __init__(self, dtype_name: str, n_features: int, device_id: int, reference_loss, reference_step):
+        self._reference_loss = reference_loss
+        self._reference_step = reference_step
+        self.dtype = np.dtype(dtype_name)
+        self.n_features = n_features
+        self.device_id = device_id
+        self.k, self.r, self.team = layout(n_features)
+        self._ctype = _CTYPES[dtype_name]
+        self._rows_per_block = (_BLOCK // self.team) * self.r
+        # Enough blocks to fill the GPU several times over (narrow rows: 4 blocks of 8 warps
+        # per multiprocessor), but each team sees at least 4 groups of rows, so the partial
+        # sums written per block stay small next to the rows it reads.
+        self._max_blocks = _multiprocessors(device_id) * (4 if self.team == 32 else 2)
+
+    def _suits(self, X, Y, W, b) -> bool:
+        itemsize = self.dtype.itemsize
+        return (
+            X.dtype == self.dtype
+            and Y.dtype == self.dtype
+            and W.dtype == self.dtype
+            and b.dtype == self.dtype
+            and X.ndim == 2
+            and X.shape[1] == self.n_features
+            and X.shape[0] > 0
+            and X.strides[1] == itemsize
+            and X.strides[0] % itemsize == 0
+            and X.strides[0] >= 0
+            and Y.shape == (X.shape[0], 1)
+            and Y.strides[0] % itemsize == 0
+            and Y.strides[0] >= 0
+            and W.shape == (self.n_features, 1)
+            and W.flags.c_contiguous
+            and b.shape == (1,)
+            and X.device.id == self.device_id
+            and Y.device.id == self.device_id
+            and W.device.id == self.device_id
+            and b.device.id == self.device_id
+        )
+
+    def _run(self, params, X, Y, alpha, learning_rate, apply):
+        import cupy
+
+        W, b = params["W"], params["b"]
+        itemsize = self.dtype.itemsize
+        n, f = X.shape
+        blocks = max(1, min(self._max_blocks, -(-n // (self._rows_per_block * 4))))
+        scalar = self.dtype.type
+        with cupy.cuda.Device(self.device_id):
+            partial_kernel, finish_kernel = _functions(self._ctype, self.k, self.r, self.team, self.device_id)
+            partials = cupy.empty((blocks, f + 2), dtype=self.dtype)
+            partial_kernel(
+                (blocks,),
+                (_BLOCK,),
+                (X, np.int64(X.strides[0] // itemsize), Y, np.int64(Y.strides[0] // itemsize), W, b,
+                 np.int64(n), np.int32(f), partials),
+            )
+            out_w = cupy.empty((f, 1), dtype=self.dtype)
+            out_b = cupy.empty((1,), dtype=self.dtype)
+            cost = cupy.empty((), dtype=self.dtype)
+            finish_kernel(
+                (-(-f // 32) + 1,),
+                (32, 8),
+                (partials, np.int32(blocks), np.int32(f), W, b, scalar(1.0 / n), scalar(alpha),
+                 scalar(learning_rate), np.int32(apply), out_w, out_b, cost),
+            )
+        return cost, {"W": out_w, "b": out_b}
+
+    def loss_and_grads(self, params, X, Y, /, *, alpha: float = 0.0, xp=None):
+        """Cost and gradients, as :func:`neuralcore.logistic.loss_and_grads`."""
+        if not self._suits(X, Y, params["W"], params["b"]):
+            return self._reference_loss(params, X, Y, alpha=alpha, xp=xp)
+        return self._run(params, X, Y, alpha, 0.0, 0)
+
+    def gd_step(self, params, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None):
+        """Cost at ``params`` and the parameters after one gradient-descent step, as
+        :func:`neuralcore.logistic.gd_step`."""
+        if not self._suits(X, Y, params["W"], params["b"]):
+            return self._reference_step(params, X, Y, learning_rate, alpha=alpha, xp=xp)
+        return self._run(params, X, Y, alpha, learning_rate, 1)
+
+
+def logistic_kernels(X, reference_loss, reference_step) -> LogisticKernels | None:
+    """Kernels for binary logistic regression on CuPy array ``X``, or None when they do not apply
+    (a dtype other than float32/float64, rows wider than :data:`MAX_FEATURES`)."""
+    dtype_name = np.dtype(X.dtype).name
+    if dtype_name not in _CTYPES or X.ndim != 2 or layout(X.shape[1]) is None:
+        return None
+    return LogisticKernels(dtype_name, X.shape[1], X.device.id, reference_loss, reference_step)

@@ -1,0 +1,247 @@
+"""Fused steps: ``logistic.gd_step``, the ``step=`` path of the training loop, and the compiled
+CUDA kernels that replace both on CuPy, each checked against the pure Array API reference.
+
+On a backend without compiled kernels, ``logistic.step_functions`` returns the
+reference functions, and the tests here check the training loop's fused path
+against its generic path. On CuPy the same tests check the CUDA kernels
+(``neuralcore/_cuda.py``) against the reference, on every layout they use.
+"""
+
+import numpy as np
+import pytest
+
+from neuralcore import LogisticRegression, device, logistic, train
+from neuralcore.optim import adam, gradient_descent, inverse_time_decay
+
+# One feature count for each kernel layout: warp teams with 1..32 values per lane,
+# block teams with 6..48 values per thread (see neuralcore/_cuda.py's layout()).
+FEATURES = [1, 3, 33, 100, 500, 1024, 1025, 3000, 12288]
+
+
+def problem(n, f, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, f)) * scale
+    w = rng.normal(size=(f, 1)) / np.sqrt(f)
+    Y = (X @ w + 0.5 * rng.normal(size=(n, 1)) > 0).astype(np.float64)
+    params = {"W": rng.normal(size=(f, 1)) * 0.1, "b": np.asarray([0.3])}
+    return X, Y, params
+
+
+def on(case, X, Y, params):
+    return case.asarray(X), case.asarray(Y), {k: case.asarray(v) for k, v in params.items()}
+
+
+def tolerance(case):
+    # float32: the kernels sum in another order than the BLAS calls of the reference
+    return {"rtol": 1e-10, "atol": 1e-12} if case.dtype == "float64" else {"rtol": 2e-4, "atol": 2e-5}
+
+
+def check_kernels_used(case, X):
+    """On CuPy the kernels must really be there, so these tests compare two implementations."""
+    kernels = device.fused_logistic(X, logistic.loss_and_grads, logistic.gd_step)
+    if case.name == "cupy":
+        assert kernels is not None
+    else:
+        assert kernels is None
+    return kernels
+
+
+class TestStepFunctions:
+    @pytest.mark.parametrize("f", FEATURES)
+    @pytest.mark.parametrize("n", [1, 37, 2000])
+    def test_loss_and_grads_match_reference(self, backend_case, n, f):
+        X, Y, params = on(backend_case, *problem(n, f, seed=n + f))
+        check_kernels_used(backend_case, X)
+        for alpha in (0.0, 0.3):
+            loss, _ = logistic.step_functions(X, alpha=alpha)
+            cost, grads = loss(params, X, Y)
+            cost_ref, grads_ref = logistic.loss_and_grads(params, X, Y, alpha=alpha)
+            for got in (cost, grads["W"], grads["b"]):
+                backend_case.assert_on_case(got)
+            assert grads["W"].shape == (f, 1) and grads["b"].shape == (1,) and cost.shape == ()
+            np.testing.assert_allclose(float(cost), float(cost_ref), **tolerance(backend_case))
+            for key in ("W", "b"):
+                np.testing.assert_allclose(
+                    backend_case.to_numpy(grads[key]), backend_case.to_numpy(grads_ref[key]), **tolerance(backend_case)
+                )
+
+    @pytest.mark.parametrize("f", [3, 100, 3000])
+    def test_gd_step_matches_reference(self, backend_case, f):
+        X, Y, params = on(backend_case, *problem(300, f))
+        _, step = logistic.step_functions(X, alpha=0.1)
+        cost, new = step(params, X, Y, 0.5)
+        cost_ref, new_ref = logistic.gd_step(params, X, Y, 0.5, alpha=0.1)
+        np.testing.assert_allclose(float(cost), float(cost_ref), **tolerance(backend_case))
+        for key in ("W", "b"):
+            backend_case.assert_on_case(new[key])
+            assert new[key].shape == params[key].shape
+            np.testing.assert_allclose(
+                backend_case.to_numpy(new[key]), backend_case.to_numpy(new_ref[key]), **tolerance(backend_case)
+            )
+
+    def test_gd_step_is_loss_and_grads_then_update(self, backend_case):
+        X, Y, params = on(backend_case, *problem(50, 4))
+        cost, new = logistic.gd_step(params, X, Y, 0.25, alpha=0.5)
+        cost_ref, grads = logistic.loss_and_grads(params, X, Y, alpha=0.5)
+        assert float(cost) == float(cost_ref)
+        for key in params:
+            np.testing.assert_array_equal(
+                backend_case.to_numpy(new[key]), backend_case.to_numpy(params[key] - 0.25 * grads[key])
+            )
+
+    def test_inputs_not_modified_and_deterministic(self, backend_case):
+        X, Y, params = on(backend_case, *problem(500, 100))
+        before = [backend_case.to_numpy(a).copy() for a in (X, Y, params["W"], params["b"])]
+        _, step = logistic.step_functions(X)
+        first = step(params, X, Y, 1.0)
+        second = step(params, X, Y, 1.0)
+        for array, copy in zip((X, Y, params["W"], params["b"]), before):
+            np.testing.assert_array_equal(backend_case.to_numpy(array), copy)
+        assert float(first[0]) == float(second[0])
+        for key in ("W", "b"):
+            np.testing.assert_array_equal(backend_case.to_numpy(first[1][key]), backend_case.to_numpy(second[1][key]))
+            assert first[1][key] is not params[key]
+
+    def test_saturated_logits_stay_finite(self, backend_case):
+        X, Y, params = on(backend_case, *problem(64, 8, scale=1e3))
+        params = {"W": params["W"] * 100, "b": params["b"]}
+        loss, _ = logistic.step_functions(X)
+        cost, grads = loss(params, X, Y)
+        cost_ref, grads_ref = logistic.loss_and_grads(params, X, Y)
+        assert np.isfinite(float(cost)) and float(cost) > 1.0
+        np.testing.assert_allclose(float(cost), float(cost_ref), rtol=1e-5)
+        np.testing.assert_allclose(
+            backend_case.to_numpy(grads["W"]), backend_case.to_numpy(grads_ref["W"]), rtol=1e-4, atol=1e-2
+        )
+
+    def test_strided_rows_and_columns(self, backend_case):
+        """Row views use the kernels with a row stride; column views fall back to the reference."""
+        X_host, Y_host, params_host = problem(400, 60)
+        X, Y, params = on(backend_case, X_host, Y_host, params_host)
+        every_other_row = X[::2, :]
+        loss, _ = logistic.step_functions(every_other_row)
+        cost, grads = loss(params, every_other_row, Y[::2, :])
+        cost_ref, grads_ref = logistic.loss_and_grads(params, every_other_row, Y[::2, :])
+        np.testing.assert_allclose(float(cost), float(cost_ref), **tolerance(backend_case))
+        np.testing.assert_allclose(
+            backend_case.to_numpy(grads["W"]), backend_case.to_numpy(grads_ref["W"]), **tolerance(backend_case)
+        )
+        half = {"W": params["W"][::2, :], "b": params["b"]}
+        columns = X[:, ::2]
+        loss, _ = logistic.step_functions(columns)
+        cost, grads = loss(half, columns, Y)
+        cost_ref, grads_ref = logistic.loss_and_grads(half, columns, Y)
+        np.testing.assert_allclose(float(cost), float(cost_ref), **tolerance(backend_case))
+        np.testing.assert_allclose(
+            backend_case.to_numpy(grads["W"]), backend_case.to_numpy(grads_ref["W"]), **tolerance(backend_case)
+        )
+
+    def test_several_classes_use_the_reference(self, backend_case):
+        rng = np.random.default_rng(3)
+        X = backend_case.asarray(rng.normal(size=(30, 4)))
+        Y = backend_case.asarray(np.eye(3)[rng.integers(0, 3, 30)])
+        params = {"W": backend_case.asarray(rng.normal(size=(4, 3))), "b": backend_case.asarray(np.zeros(3))}
+        loss, _ = logistic.step_functions(X, n_outputs=3)
+        cost, grads = loss(params, X, Y)
+        cost_ref, _ = logistic.loss_and_grads(params, X, Y)
+        assert float(cost) == float(cost_ref)
+
+
+class TestTrainingLoop:
+    @pytest.mark.parametrize("batch_size", [None, 64])
+    def test_fused_path_equals_generic_path(self, backend_case, batch_size):
+        X, Y, params = on(backend_case, *problem(300, 5))
+        common = dict(max_iter=40, batch_size=batch_size, rng=None)
+        generic = train.train(
+            lambda p, x, y: logistic.loss_and_grads(p, x, y, alpha=0.01), params, X, Y,
+            optimizer=gradient_descent(inverse_time_decay(0.5, 0.1)), **{**common, "rng": np.random.default_rng(1)},
+        )
+        fused = train.train(
+            lambda p, x, y: logistic.loss_and_grads(p, x, y, alpha=0.01), params, X, Y,
+            optimizer=gradient_descent(inverse_time_decay(0.5, 0.1)), **{**common, "rng": np.random.default_rng(1)},
+            step=lambda p, x, y, rate: logistic.gd_step(p, x, y, rate, alpha=0.01),
+        )
+        assert fused.loss_curve == generic.loss_curve
+        for key in params:
+            np.testing.assert_array_equal(
+                backend_case.to_numpy(fused.params[key]), backend_case.to_numpy(generic.params[key])
+            )
+
+    def test_step_ignored_for_other_optimizers(self, backend_case):
+        X, Y, params = on(backend_case, *problem(100, 3))
+
+        def refuse(*args):
+            raise AssertionError("a fused gradient-descent step was used with Adam")
+
+        result = train.train(
+            lambda p, x, y: logistic.loss_and_grads(p, x, y), params, X, Y, optimizer=adam(0.01), max_iter=5, step=refuse
+        )
+        assert len(result.loss_curve) == 5
+
+    def test_bad_schedule_still_reported(self, backend_case):
+        X, Y, params = on(backend_case, *problem(20, 2))
+        with pytest.raises(ValueError, match="learning-rate schedule returned"):
+            train.train(
+                lambda p, x, y: logistic.loss_and_grads(p, x, y), params, X, Y,
+                optimizer=gradient_descent(lambda step: -1.0), max_iter=3,
+                step=lambda p, x, y, rate: logistic.gd_step(p, x, y, rate),
+            )
+
+
+class TestEstimator:
+    @pytest.mark.parametrize("batch_size", [None, 128])
+    def test_kernels_on_and_off_agree(self, backend_case, monkeypatch, batch_size):
+        X_host, Y_host, _ = problem(600, 20)
+        X = backend_case.asarray(X_host)
+        y = Y_host[:, 0]
+        settings = dict(learning_rate=0.3, max_iter=300, alpha=1e-3, batch_size=batch_size, random_state=0)
+        with_kernels = LogisticRegression(**settings).fit(X, y)
+        monkeypatch.setenv(device.KERNELS_ENV_VAR, "off")
+        assert device.fused_logistic(X, None, None) is None
+        reference = LogisticRegression(**settings).fit(X, y)
+        rtol = 1e-9 if backend_case.dtype == "float64" else 1e-3
+        np.testing.assert_allclose(with_kernels.loss_curve_, reference.loss_curve_, rtol=rtol)
+        np.testing.assert_allclose(
+            backend_case.to_numpy(with_kernels.params_["W"]), backend_case.to_numpy(reference.params_["W"]),
+            rtol=rtol, atol=1e-5 if backend_case.dtype == "float32" else 1e-12,
+        )
+        assert (backend_case.to_numpy(with_kernels.predict(X)) == backend_case.to_numpy(reference.predict(X))).mean() > 0.99
+
+    def test_early_stopping_and_divergence_with_fused_steps(self, backend_case):
+        X_host, Y_host, _ = problem(400, 6)
+        X = backend_case.asarray(X_host)
+        model = LogisticRegression(learning_rate=0.5, max_iter=5000, tol=1e-6, n_iter_no_change=5).fit(X, Y_host[:, 0])
+        assert model.n_iter_ < 5000 and len(model.loss_curve_) == model.n_iter_
+        from neuralcore import DivergenceError
+
+        scale = 1e200 if backend_case.dtype == "float64" else 1e30  # the second step overflows the logits
+        with np.errstate(all="ignore"), pytest.raises(DivergenceError) as info:
+            LogisticRegression(learning_rate=1.0, max_iter=10).fit(backend_case.asarray(X_host * scale), Y_host[:, 0])
+        assert info.value.iteration >= 1 and all(np.isfinite(info.value.loss_curve))
+
+
+class TestSwitch:
+    @pytest.mark.parametrize("value", ["off", "OFF", "0", "false", "no"])
+    def test_off(self, monkeypatch, value):
+        monkeypatch.setenv(device.KERNELS_ENV_VAR, value)
+        assert not device.kernels_enabled()
+
+    @pytest.mark.parametrize("value", ["auto", "on", "1", ""])
+    def test_on(self, monkeypatch, value):
+        monkeypatch.setenv(device.KERNELS_ENV_VAR, value)
+        assert device.kernels_enabled()
+
+    def test_invalid_value_names_the_variable(self, monkeypatch):
+        monkeypatch.setenv(device.KERNELS_ENV_VAR, "fast")
+        with pytest.raises(ValueError, match="NEURALCORE_KERNELS='fast'"):
+            device.kernels_enabled()
+
+    def test_layouts(self):
+        from neuralcore import _cuda
+
+        assert _cuda.layout(1) == (1, 8, 32)
+        for f in range(1, _cuda.MAX_FEATURES + 1, 97):
+            k, r, team = _cuda.layout(f)
+            assert k * team >= f, f  # every column has a thread
+            assert team == 32 or f > 1024
+        assert _cuda.layout(_cuda.MAX_FEATURES) is not None and _cuda.layout(_cuda.MAX_FEATURES + 1) is None
