@@ -9,8 +9,9 @@ implementation: the tests compare these kernels with them on a GPU, and
 Why a kernel: the Array API step reads ``X`` twice (``Z = X @ W`` then
 ``X.T @ dZ``) and launches about thirty small kernels (the sigmoid, the cost
 terms, the reductions, the update). Here each row of ``X`` is read once: a
-*team* of threads (a warp for rows of up to 1024 features, a block of 256
-threads for up to 12288) loads the row into registers, reduces its dot product
+*team* of threads (8, 16 or 32 lanes of a warp for rows of up to 128, 256 or
+1024 features, a block of 256 threads for up to 12288) loads the row into
+registers, reduces its dot product
 with ``W``, computes ``dZ = sigmoid(z) - y`` and the cost term from the logit
 (``max(z, 0) - z y + log1p(exp(-|z|))``, one ``exp`` shared with the sigmoid)
 and accumulates ``dZ * x`` into per-thread gradient registers. Each block
@@ -32,7 +33,6 @@ __all__ = ["LogisticKernels", "logistic_kernels", "MAX_FEATURES"]
 #: Widest rows the kernels handle (256 threads x 48 registers); wider data uses the Array API code.
 MAX_FEATURES = 256 * 48
 
-_NARROW_K = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # values per lane when a warp holds a row (f <= 1024)
 _WIDE_K = (4, 6, 8, 12, 16, 24, 32, 40, 48)  # values per thread when a block of 256 holds a row
 _BLOCK = 256
 _CTYPES = {"float32": "float", "float64": "double"}
@@ -54,13 +54,21 @@ template <typename T> __device__ __forceinline__ T nc_warp_sum(T v) {
     return v;
 }
 
+// Sum over aligned groups of WIDTH lanes (a butterfly: every lane of a group ends with the same bits).
+template <typename T, int WIDTH> __device__ __forceinline__ T nc_group_sum(T v) {
+#pragma unroll
+    for (int offset = WIDTH / 2; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
 #define NC_BLOCK 256
 
-// One pass over X (n rows of f values, row stride ldx): a team of TEAM threads
-// (32: a warp; 256: the whole block) takes R rows at a time; thread t of a team
-// holds columns t, t + TEAM, ..., t + TEAM (K - 1) of those rows in registers.
-// Block q writes partials[q, 0:f] = sum of dZ * x over its rows, then the sum of
-// the per-sample costs and the sum of dZ: f + 2 values.
+// One pass over X (n rows of f values, row stride ldx). A team of TEAM threads holds a row:
+// TEAM = 8, 16 or 32 lanes of a warp (32 / TEAM teams per warp, at each step reading
+// consecutive rows), or TEAM = 256, the whole block. Thread t of a team holds columns
+// t, t + TEAM, ..., t + TEAM (K - 1) of its R rows in registers. Block q writes
+// partials[q, 0:f] = the sum of dZ * x over its rows, then the sum of the per-sample costs
+// and the sum of dZ: f + 2 values.
 template <typename T, int K, int R, int TEAM>
 __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
     const T* __restrict__ X, const long long ldx,
@@ -68,14 +76,18 @@ __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
     const T* __restrict__ w, const T* __restrict__ b,
     const long long n, const int f, T* __restrict__ partials)
 {
-    constexpr int TEAMS = NC_BLOCK / TEAM;
     constexpr int WARPS = NC_BLOCK / 32;
-    __shared__ T team_sums[R][WARPS];
-    __shared__ T block_sums[TEAMS > 1 ? 32 * K + 2 : 1];
-    const int t = threadIdx.x % TEAM;
-    const int team = threadIdx.x / TEAM;
+    constexpr bool BLOCK_TEAM = TEAM > 32;
+    constexpr int PER_WARP = BLOCK_TEAM ? 1 : 32 / TEAM;  // teams in a warp
+    constexpr int UNITS = BLOCK_TEAM ? 1 : WARPS;  // what loops in step: each warp, or the block
+    constexpr int UNIT_ROWS = PER_WARP * R;  // rows a unit takes per iteration
+    __shared__ T team_sums[BLOCK_TEAM ? R : 1][WARPS];
+    __shared__ T block_sums[BLOCK_TEAM ? 1 : TEAM * K + 2];
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
+    const int t = BLOCK_TEAM ? (int)threadIdx.x : lane % TEAM;  // rank in the team
+    const int sub = BLOCK_TEAM ? 0 : lane / TEAM;  // team within the warp
+    const int unit = BLOCK_TEAM ? 0 : warp;
 
     T wr[K], g[K];
 #pragma unroll
@@ -87,15 +99,15 @@ __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
     const T bias = b[0];
     T loss = T(0), dsum = T(0);
 
-    const long long stride = (long long)gridDim.x * TEAMS * R;
-    // Every thread of a team sees the same r0, so the loop is uniform per team
-    // (per block when TEAM == NC_BLOCK, which makes the __syncthreads() below safe).
-    for (long long r0 = ((long long)blockIdx.x * TEAMS + team) * R; r0 < n; r0 += stride) {
+    const long long stride = (long long)gridDim.x * UNITS * UNIT_ROWS;
+    // `base` is the same for every thread of a unit (warp, or block), so the shuffles and the
+    // __syncthreads() below are reached by all of them; rows past n are masked instead.
+    for (long long base = ((long long)blockIdx.x * UNITS + unit) * UNIT_ROWS; base < n; base += stride) {
         T x[R][K];
         T s[R];
 #pragma unroll
         for (int r = 0; r < R; ++r) {
-            const long long row = r0 + r;
+            const long long row = base + sub + (long long)PER_WARP * r;
             const T* xrow = X + (row < n ? row : 0) * ldx;
 #pragma unroll
             for (int k = 0; k < K; ++k) {
@@ -108,9 +120,9 @@ __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
             T partial = T(0);
 #pragma unroll
             for (int k = 0; k < K; ++k) partial += x[r][k] * wr[k];
-            s[r] = nc_warp_sum(partial);
+            s[r] = nc_group_sum<T, (TEAM < 32 ? TEAM : 32)>(partial);
         }
-        if constexpr (TEAM > 32) {
+        if constexpr (BLOCK_TEAM) {
             if (lane == 0) {
 #pragma unroll
                 for (int r = 0; r < R; ++r) team_sums[r][warp] = s[r];
@@ -127,7 +139,7 @@ __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
         }
 #pragma unroll
         for (int r = 0; r < R; ++r) {
-            const long long row = r0 + r;
+            const long long row = base + sub + (long long)PER_WARP * r;
             if (row < n) {
                 const T z = s[r] + bias;
                 const T target = y[row * ldy];
@@ -144,7 +156,7 @@ __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
     }
 
     T* out = partials + (long long)blockIdx.x * (f + 2);
-    if constexpr (TEAMS == 1) {
+    if constexpr (BLOCK_TEAM) {
 #pragma unroll
         for (int k = 0; k < K; ++k) {
             const int j = t + TEAM * k;
@@ -155,24 +167,32 @@ __global__ void __launch_bounds__(NC_BLOCK) nc_logistic_partials(
             out[f + 1] = dsum;
         }
     } else {
-        // Several warps per block: add their registers in team order (deterministic, no atomics).
-        for (int i = threadIdx.x; i < 32 * K + 2; i += NC_BLOCK) block_sums[i] = T(0);
-        __syncthreads();
-        for (int q = 0; q < TEAMS; ++q) {
-            if (team == q) {
+        // The teams of a warp hold the same columns: add them with shuffles (every team lane
+        // holds its team's loss and dsum), then add the warps in order (no atomics: deterministic).
 #pragma unroll
-                for (int k = 0; k < K; ++k) block_sums[t + 32 * k] += g[k];
+        for (int offset = TEAM; offset < 32; offset <<= 1) {
+#pragma unroll
+            for (int k = 0; k < K; ++k) g[k] += __shfl_xor_sync(0xffffffffu, g[k], offset);
+            loss += __shfl_xor_sync(0xffffffffu, loss, offset);
+            dsum += __shfl_xor_sync(0xffffffffu, dsum, offset);
+        }
+        for (int i = threadIdx.x; i < TEAM * K + 2; i += NC_BLOCK) block_sums[i] = T(0);
+        __syncthreads();
+        for (int q = 0; q < WARPS; ++q) {
+            if (warp == q && lane < TEAM) {
+#pragma unroll
+                for (int k = 0; k < K; ++k) block_sums[t + TEAM * k] += g[k];
                 if (t == 0) {
-                    block_sums[32 * K] += loss;
-                    block_sums[32 * K + 1] += dsum;
+                    block_sums[TEAM * K] += loss;
+                    block_sums[TEAM * K + 1] += dsum;
                 }
             }
             __syncthreads();
         }
         for (int i = threadIdx.x; i < f; i += NC_BLOCK) out[i] = block_sums[i];
         if (threadIdx.x == 0) {
-            out[f] = block_sums[32 * K];
-            out[f + 1] = block_sums[32 * K + 1];
+            out[f] = block_sums[TEAM * K];
+            out[f + 1] = block_sums[TEAM * K + 1];
         }
     }
 }
@@ -254,14 +274,21 @@ def _pick(choices, needed):
 def layout(n_features: int):
     """``(K, R, TEAM)`` for rows of ``n_features`` values, or None when too wide.
 
+    A team of ``TEAM`` threads holds a row, ``K`` values per thread, ``R`` rows
+    per team at a time. Narrow rows take small teams (8 lanes up to 128
+    features, 16 up to 256, a warp up to 1024), so that the per-row work (the
+    reduction, the sigmoid, the cost) is shared by few lanes; wider rows take
+    a block of 256 threads.
+
     Examples
     --------
-    >>> layout(100), layout(500), layout(12288), layout(12289)
-    ((4, 4, 32), (16, 1, 32), (48, 1, 256), None)
+    >>> layout(1), layout(100), layout(200), layout(500), layout(12288), layout(12289)
+    ((1, 4, 8), (13, 1, 8), (13, 1, 16), (16, 1, 32), (48, 1, 256), None)
     """
-    if n_features <= 32 * _NARROW_K[-1]:
-        k = _pick(_NARROW_K, math.ceil(n_features / 32))
-        return k, max(1, min(8, 16 // k)), 32
+    for team, widest in ((8, 128), (16, 256), (32, 1024)):
+        if n_features <= widest:
+            k = math.ceil(n_features / team)
+            return k, max(1, min(4, 16 // k)), team
     if n_features <= MAX_FEATURES:
         k = _pick(_WIDE_K, math.ceil(n_features / _BLOCK))
         return k, 2 if k <= 12 else 1, _BLOCK
@@ -270,20 +297,25 @@ def layout(n_features: int):
 
 @functools.lru_cache(maxsize=None)
 def _functions(ctype: str, k: int, r: int, team: int, device_id: int):
+    """The two kernels for one layout, compiled once per process (CuPy also caches them on disk),
+    and how many blocks of the first fit on the GPU at once."""
     import cupy
 
     partials = f"nc_logistic_partials<{ctype},{k},{r},{team}>"
     finish = f"nc_logistic_finish<{ctype}>"
     with cupy.cuda.Device(device_id):
         module = cupy.RawModule(code=_SOURCE, options=("--std=c++17",), name_expressions=(partials, finish))
-        return module.get_function(partials), module.get_function(finish)
-
-
-@functools.lru_cache(maxsize=None)
-def _multiprocessors(device_id: int) -> int:
-    import cupy
-
-    return int(cupy.cuda.Device(device_id).attributes["MultiProcessorCount"])
+        partial_kernel, finish_kernel = module.get_function(partials), module.get_function(finish)
+        attributes = cupy.cuda.Device(device_id).attributes
+        multiprocessors = int(attributes.get("MultiProcessorCount", 1))
+        registers = int(attributes.get("MaxRegistersPerMultiprocessor", 65536))
+        threads = int(attributes.get("MaxThreadsPerMultiProcessor", 2048))
+        try:
+            per_thread = -(-int(partial_kernel.num_regs) // 8) * 8  # allocated in steps of 8
+        except Exception:  # an older CuPy without the attribute: assume a quarter of the registers
+            per_thread = registers // (4 * _BLOCK)
+        resident = max(1, min(threads // _BLOCK, registers // max(per_thread * _BLOCK, 1)))
+    return partial_kernel, finish_kernel, multiprocessors * resident
 
 
 class LogisticKernels:
@@ -293,6 +325,11 @@ class LogisticKernels:
     :func:`neuralcore.logistic.gd_step`, which the caller passes in as
     ``reference_loss`` and ``reference_step``: a call whose arrays do not suit
     the kernels (layout, dtype, device, shape) runs them instead.
+
+    The training loop calls with the same ``X`` and ``Y`` at every step, and
+    with the parameters of the previous step: the checks and the launch
+    arguments are then reused, so a step costs two kernel launches and three
+    small allocations of host time.
     """
 
     def __init__(self, dtype_name: str, n_features: int, device_id: int, reference_loss, reference_step):
@@ -303,19 +340,30 @@ class LogisticKernels:
         self.device_id = device_id
         self.k, self.r, self.team = layout(n_features)
         self._ctype = _CTYPES[dtype_name]
-        self._rows_per_block = (_BLOCK // self.team) * self.r
-        # Enough blocks to fill the GPU several times over (narrow rows: 4 blocks of 8 warps
-        # per multiprocessor), but each team sees at least 4 groups of rows, so the partial
-        # sums written per block stay small next to the rows it reads.
-        self._max_blocks = _multiprocessors(device_id) * (4 if self.team == 32 else 2)
+        self._scalar = self.dtype.type
+        # rows one block takes per iteration of its loop
+        self._block_rows = (_BLOCK // self.team) * self.r if self.team <= 32 else self.r
+        self._data = None  # (X, Y, stream, launch arguments) of the last call
+        self._produced = (None, None)  # the last parameters these kernels wrote: known to suit
 
-    def _suits(self, X, Y, W, b) -> bool:
+    def _params_suit(self, W, b) -> bool:
+        if W is self._produced[0] and b is self._produced[1]:
+            return True
+        return (
+            W.dtype == self.dtype
+            and b.dtype == self.dtype
+            and W.shape == (self.n_features, 1)
+            and W.flags.c_contiguous
+            and b.shape == (1,)
+            and W.device.id == self.device_id
+            and b.device.id == self.device_id
+        )
+
+    def _data_suits(self, X, Y) -> bool:
         itemsize = self.dtype.itemsize
         return (
             X.dtype == self.dtype
             and Y.dtype == self.dtype
-            and W.dtype == self.dtype
-            and b.dtype == self.dtype
             and X.ndim == 2
             and X.shape[1] == self.n_features
             and X.shape[0] > 0
@@ -325,55 +373,84 @@ class LogisticKernels:
             and Y.shape == (X.shape[0], 1)
             and Y.strides[0] % itemsize == 0
             and Y.strides[0] >= 0
-            and W.shape == (self.n_features, 1)
-            and W.flags.c_contiguous
-            and b.shape == (1,)
             and X.device.id == self.device_id
             and Y.device.id == self.device_id
-            and W.device.id == self.device_id
-            and b.device.id == self.device_id
         )
 
-    def _run(self, params, X, Y, alpha, learning_rate, apply):
+    def _launch_data(self, X, Y, alpha):
+        """Launch arguments for ``X`` and ``Y``, or None when they do not suit the kernels."""
+        import cupy
+
+        stream = cupy.cuda.get_current_stream().ptr
+        data = self._data
+        if data is not None and data[0] is X and data[1] is Y and data[2] == stream and data[3] == alpha:
+            return data[4]
+        if not self._data_suits(X, Y):
+            return None
+        itemsize = self.dtype.itemsize
+        n, f = X.shape
+        partial_kernel, finish_kernel, resident_blocks = _functions(
+            self._ctype, self.k, self.r, self.team, self.device_id
+        )
+        # One wave of blocks fills the GPU; fewer when each would see under 4 groups of rows
+        # (the partial sums it writes must stay small next to the rows it reads).
+        blocks = max(1, min(resident_blocks, -(-n // (self._block_rows * 4))))
+        # Reused by every step on this stream: stream order keeps one step's writes after the
+        # previous step's reads.
+        partials = cupy.empty((blocks, f + 2), dtype=self.dtype)
+        launch = (
+            partial_kernel,
+            (blocks,),
+            (X, np.int64(X.strides[0] // itemsize), Y, np.int64(Y.strides[0] // itemsize)),
+            (np.int64(n), np.int32(f), partials),
+            finish_kernel,
+            (-(-f // 32) + 1,),
+            (partials, np.int32(blocks), np.int32(f)),
+            (self._scalar(1.0 / n), self._scalar(alpha)),
+        )
+        self._data = (X, Y, stream, alpha, launch)
+        return launch
+
+    def _run(self, params, launch, learning_rate, apply):
         import cupy
 
         W, b = params["W"], params["b"]
-        itemsize = self.dtype.itemsize
-        n, f = X.shape
-        blocks = max(1, min(self._max_blocks, -(-n // (self._rows_per_block * 4))))
-        scalar = self.dtype.type
-        with cupy.cuda.Device(self.device_id):
-            partial_kernel, finish_kernel = _functions(self._ctype, self.k, self.r, self.team, self.device_id)
-            partials = cupy.empty((blocks, f + 2), dtype=self.dtype)
-            partial_kernel(
-                (blocks,),
-                (_BLOCK,),
-                (X, np.int64(X.strides[0] // itemsize), Y, np.int64(Y.strides[0] // itemsize), W, b,
-                 np.int64(n), np.int32(f), partials),
-            )
-            out_w = cupy.empty((f, 1), dtype=self.dtype)
+        partial_kernel, grid, head, tail, finish_kernel, finish_grid, finish_head, scalars = launch
+        switch = cupy.cuda.runtime.getDevice() != self.device_id
+        if switch:
+            previous = cupy.cuda.runtime.getDevice()
+            cupy.cuda.runtime.setDevice(self.device_id)
+        try:
+            partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
+            out_w = cupy.empty((self.n_features, 1), dtype=self.dtype)
             out_b = cupy.empty((1,), dtype=self.dtype)
             cost = cupy.empty((), dtype=self.dtype)
             finish_kernel(
-                (-(-f // 32) + 1,),
+                finish_grid,
                 (32, 8),
-                (partials, np.int32(blocks), np.int32(f), W, b, scalar(1.0 / n), scalar(alpha),
-                 scalar(learning_rate), np.int32(apply), out_w, out_b, cost),
+                finish_head + (W, b) + scalars + (self._scalar(learning_rate), np.int32(apply), out_w, out_b, cost),
             )
+        finally:
+            if switch:
+                cupy.cuda.runtime.setDevice(previous)
+        if apply:
+            self._produced = (out_w, out_b)
         return cost, {"W": out_w, "b": out_b}
 
     def loss_and_grads(self, params, X, Y, /, *, alpha: float = 0.0, xp=None):
         """Cost and gradients, as :func:`neuralcore.logistic.loss_and_grads`."""
-        if not self._suits(X, Y, params["W"], params["b"]):
+        launch = self._launch_data(X, Y, alpha) if self._params_suit(params["W"], params["b"]) else None
+        if launch is None:
             return self._reference_loss(params, X, Y, alpha=alpha, xp=xp)
-        return self._run(params, X, Y, alpha, 0.0, 0)
+        return self._run(params, launch, 0.0, 0)
 
     def gd_step(self, params, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None):
         """Cost at ``params`` and the parameters after one gradient-descent step, as
         :func:`neuralcore.logistic.gd_step`."""
-        if not self._suits(X, Y, params["W"], params["b"]):
+        launch = self._launch_data(X, Y, alpha) if self._params_suit(params["W"], params["b"]) else None
+        if launch is None:
             return self._reference_step(params, X, Y, learning_rate, alpha=alpha, xp=xp)
-        return self._run(params, X, Y, alpha, learning_rate, 1)
+        return self._run(params, launch, learning_rate, 1)
 
 
 def logistic_kernels(X, reference_loss, reference_step) -> LogisticKernels | None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neuralcore import device as nc_device
+
 SCRIPT = Path(sys.executable).parent / "neuralcore"
 
 
@@ -194,9 +196,12 @@ class TestErrors:
         fails("predict", tmp_path / "m.npz", "blobs:n_features=3", match="X has 3 features, but the model was fitted with 2")
 
     def test_unusable_backend(self):
-        done = run("train", "--backend", "cupy", ok=False)
+        if nc_device.backend_status("cupy")[0]:  # a GPU machine: ask for a GPU it does not have
+            done, expected = run("train", "--backend", "cupy:99", ok=False), "neuralcore: error: CUDA device 99 does not exist"
+        else:
+            done, expected = run("train", "--backend", "cupy", ok=False), "neuralcore: error: backend 'cupy'"
         assert done.returncode == 1 and "Traceback" not in done.stderr
-        assert "neuralcore: error: backend 'cupy'" in done.stderr
+        assert expected in done.stderr
 
     def test_divergence(self):
         fails("train", "planar", "--activation", "relu", "--init", "he", "--learning-rate", "1000", "--iterations", "400",

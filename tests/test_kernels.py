@@ -13,9 +13,10 @@ import pytest
 from neuralcore import LogisticRegression, device, logistic, train
 from neuralcore.optim import adam, gradient_descent, inverse_time_decay
 
-# One feature count for each kernel layout: warp teams with 1..32 values per lane,
-# block teams with 6..48 values per thread (see neuralcore/_cuda.py's layout()).
-FEATURES = [1, 3, 33, 100, 500, 1024, 1025, 3000, 12288]
+# Feature counts for each kernel layout (see neuralcore/_cuda.py's layout()): teams of 8 lanes
+# (1 to 128 features), of 16 (to 256), warps (to 1024), blocks of 256 threads (to 12288), with
+# rows that fill their team's registers exactly and rows that leave some lanes idle.
+FEATURES = [1, 3, 100, 128, 129, 200, 500, 1024, 1025, 3000, 12288]
 
 
 def problem(n, f, seed=0, scale=1.0):
@@ -239,9 +240,10 @@ class TestSwitch:
     def test_layouts(self):
         from neuralcore import _cuda
 
-        assert _cuda.layout(1) == (1, 8, 32)
+        assert _cuda.layout(1) == (1, 4, 8)
         for f in range(1, _cuda.MAX_FEATURES + 1, 97):
             k, r, team = _cuda.layout(f)
             assert k * team >= f, f  # every column has a thread
-            assert team == 32 or f > 1024
+            assert (team in (8, 16, 32)) == (f <= 1024) and (team == 256) == (f > 1024)
+            assert k * team - f < team * (8 if team == 256 else 1), f  # at most one idle round (or a coarse step)
         assert _cuda.layout(_cuda.MAX_FEATURES) is not None and _cuda.layout(_cuda.MAX_FEATURES + 1) is None
