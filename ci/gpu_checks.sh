@@ -14,7 +14,7 @@ OUT=${OUT:-gpu-logs}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
-STAGES=${STAGES:-"smoke large tests small compute solvers"}
+STAGES=${STAGES:-"smoke profile large tests small compute solvers"}
 status=0
 
 stage() {  # stage NAME LIMIT COMMAND...
@@ -57,23 +57,10 @@ for dtype in ("float64", "float32"):
         err = float(cupy.max(cupy.abs(grads["W"] - ref["W"])) / (cupy.max(cupy.abs(ref["W"])) + 1e-30))
         print(f"{dtype} {n}x{f}: cost {cost:.8g} vs {float(ref_cost):.8g}, grad rel err {err:.2e}, first call {compile_s:.2f}s")
 
-# Host (launch) and GPU time of one fused gradient-descent step, against the Array API step.
-from cupyx.profiler import benchmark
-from neuralcore import _cuda
-
-for n, f in ((209, 12288), (400_000, 500), (2_000_000, 100)):
-    X = cupy.random.default_rng(0).standard_normal((n, f), dtype=cupy.float32)
-    Y = (X[:, :1] > 0).astype(cupy.float32)
-    params = {"W": cupy.zeros((f, 1), dtype=cupy.float32), "b": cupy.zeros((1,), dtype=cupy.float32)}
-    _, step = logistic.step_functions(X)
-    k, r, team = _cuda.layout(f)
-    blocks = _cuda._functions("float", k, r, team, 0)[2]
-    for name, fn in (("fused", step), ("array api", logistic.gd_step)):
-        result = benchmark(fn, (params, X, Y, 0.1), n_repeat=200, n_warmup=10)
-        cpu, gpu = result.cpu_times.mean() * 1e6, result.gpu_times.mean() * 1e6
-        print(f"{n}x{f} float32 {name}: host {cpu:.1f} us, GPU {gpu:.1f} us per step (layout K={k} R={r} team={team}, "
-              f"{blocks} resident blocks, {X.nbytes / gpu / 1e3:.0f} GB/s)")
 EOF
+        ;;
+    profile)
+        stage profile "${PROFILE_LIMIT:-90}" "$PYTHON" -m benchmarks.kernel_profile --min-row-groups ${MIN_ROW_GROUPS:-4}
         ;;
     large)
         stage bench_large "${LARGE_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases large --repeats 5 --out "$OUT/large.json"

@@ -35,6 +35,9 @@ MAX_FEATURES = 256 * 48
 
 _WIDE_K = (4, 6, 8, 12, 16, 24, 32, 40, 48)  # values per thread when a block of 256 holds a row
 _BLOCK = 256
+#: Each block sees at least this many groups of rows, so that the partial sums it writes stay
+#: small next to the rows it reads (fewer blocks than a full wave on short data).
+MIN_ROW_GROUPS = 4
 _CTYPES = {"float32": "float", "float64": "double"}
 
 _SOURCE = r"""
@@ -392,9 +395,9 @@ class LogisticKernels:
         partial_kernel, finish_kernel, resident_blocks = _functions(
             self._ctype, self.k, self.r, self.team, self.device_id
         )
-        # One wave of blocks fills the GPU; fewer when each would see under 4 groups of rows
-        # (the partial sums it writes must stay small next to the rows it reads).
-        blocks = max(1, min(resident_blocks, -(-n // (self._block_rows * 4))))
+        # One wave of blocks fills the GPU; fewer when each would see under MIN_ROW_GROUPS
+        # groups of rows.
+        blocks = max(1, min(resident_blocks, -(-n // (self._block_rows * MIN_ROW_GROUPS))))
         # Reused by every step on this stream: stream order keeps one step's writes after the
         # previous step's reads.
         partials = cupy.empty((blocks, f + 2), dtype=self.dtype)
