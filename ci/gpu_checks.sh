@@ -2,7 +2,7 @@
 # GPU checks, for a machine with a CUDA GPU where neuralcore's test dependencies and CuPy are
 # installed (CI has no GPU and does not run this): the CUDA kernels against the Array API
 # reference, the benchmarks on CuPy, and the whole test suite on the CuPy cases of the backend
-# fixture. Logs and JSON results go to $OUT (default: gpu-logs/).
+# fixture. Logs go to $OUT (default: gpu-logs/), JSON results to $JSON_DIR (default: $OUT).
 #
 #   bash ci/gpu_checks.sh            # everything
 #   STAGES="smoke tests" bash ci/gpu_checks.sh
@@ -63,7 +63,7 @@ EOF
         stage profile "${PROFILE_LIMIT:-90}" "$PYTHON" -m benchmarks.kernel_profile --min-row-groups ${MIN_ROW_GROUPS:-4}
         ;;
     large)
-        stage bench_large "${LARGE_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases large --repeats 5 --out "$OUT/large.json"
+        stage bench_large "${LARGE_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases large --repeats 5 --out "${JSON_DIR:-$OUT}/large.json"
         ;;
     tests)
         workers=""
@@ -71,13 +71,13 @@ EOF
         stage tests "${TESTS_LIMIT:-240}" env NEURALCORE_TEST_BACKENDS=cupy "$PYTHON" -m pytest -q -p no:cacheprovider $workers --durations=10
         ;;
     small)
-        stage bench_small "${SMALL_LIMIT:-120}" "$PYTHON" -m benchmarks.run --backend cupy --cases small --repeats 3 --out "$OUT/small.json"
+        stage bench_small "${SMALL_LIMIT:-120}" "$PYTHON" -m benchmarks.run --backend cupy --cases small --repeats 3 --out "${JSON_DIR:-$OUT}/small.json"
         ;;
     compute)
-        stage bench_compute "${COMPUTE_LIMIT:-60}" "$PYTHON" -m benchmarks.run --backend cupy --cases compute --repeats 3 --out "$OUT/compute.json"
+        stage bench_compute "${COMPUTE_LIMIT:-60}" "$PYTHON" -m benchmarks.run --backend cupy --cases compute --repeats 3 --out "${JSON_DIR:-$OUT}/compute.json"
         ;;
     solvers)
-        stage bench_solvers "${SOLVERS_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases solvers --repeats 3 --out "$OUT/solvers.json"
+        stage bench_solvers "${SOLVERS_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases solvers --repeats 3 --out "${JSON_DIR:-$OUT}/solvers.json"
         ;;
     *)
         echo "unknown stage $s" >&2

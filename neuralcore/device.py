@@ -43,6 +43,7 @@ __all__ = [
     "get_namespace",
     "is_host",
     "resolve_backend",
+    "run_kernel",
     "to_backend",
     "to_numpy",
 ]
@@ -532,3 +533,25 @@ def fused_logistic(X, reference_loss, reference_step):
     from . import _cuda
 
     return _cuda.logistic_kernels(X, reference_loss, reference_step)
+
+
+def run_kernel(name: str, *args):
+    """Run the compiled kernel ``name`` on the backend of ``args[0]``; None where there is none.
+
+    Model code calls this where a backend may have a faster implementation of
+    one of its steps and falls back to its own Array API code on None. CuPy
+    has (``neuralcore/_cuda.py``): ``"binary_output_and_cross_entropy"``
+    (``z, y -> (sigmoid(z), mean cross-entropy)``) and ``"descend"``
+    (``p, g, rate -> p + rate * g``, rounded as the two-step Array API code).
+    A kernel may also return None for inputs it does not handle.
+
+    Examples
+    --------
+    >>> run_kernel("descend", np.ones(2), np.ones(2), -0.5) is None
+    True
+    """
+    if not aac.is_cupy_array(args[0]) or not kernels_enabled():
+        return None
+    from . import _cuda
+
+    return _cuda.ELEMENTWISE[name](*args)

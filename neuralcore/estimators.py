@@ -249,7 +249,7 @@ class _Network:
         self.best_iteration_ = result.best_epoch
 
     def _step_functions(self, X, Y, xp):
-        """``(loss_and_grads, fused gradient-descent step or None)`` for :func:`train`."""
+        """``(loss_and_grads, gradient-descent step or None)`` for :func:`train`."""
         return functools.partial(self._loss_and_grads(xp), alpha=float(self.alpha)), None
 
     def _fit_chunked(self, X, Y_host, host_params, classes, rng, eval_set):
@@ -719,6 +719,12 @@ class TwoLayerNet(_Network):
 
     def _loss_and_grads(self, xp):
         return functools.partial(two_layer.loss_and_grads, activation=self.activation, xp=xp)
+
+    def _step_functions(self, X, Y, xp):
+        alpha = float(self.alpha)
+        return functools.partial(self._loss_and_grads(xp), alpha=alpha), functools.partial(
+            two_layer.gd_step, activation=self.activation, alpha=alpha, xp=xp
+        )
 
     def _model_logits(self, params, X, xp):
         return two_layer.logits(params, X, activation=self.activation, xp=xp)

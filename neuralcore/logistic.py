@@ -25,6 +25,7 @@ from .activations import output_activation
 from .device import fused_logistic
 from .init import init_weights
 from .losses import l2_penalty, output_and_cross_entropy
+from .optim import descend
 
 __all__ = [
     "WEIGHTS",
@@ -133,7 +134,7 @@ def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, 
     (0.693147, array([ 0.25, -0.25]), array([0.]))
     """
     cost, grads = loss_and_grads(params, X, Y, alpha=alpha, xp=xp)
-    return cost, {key: params[key] + -learning_rate * grads[key] for key in params}
+    return cost, descend(params, grads, learning_rate)
 
 
 def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):

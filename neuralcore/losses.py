@@ -11,6 +11,7 @@ from __future__ import annotations
 from array_api_compat import array_namespace
 
 from .activations import shift_by_max
+from .device import run_kernel
 
 __all__ = [
     "LOSSES",
@@ -103,6 +104,10 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     so the hot loop evaluates it once; for several, the softmax and its
     log-sum-exp share the shifted exponentials.
 
+    On a backend with a compiled kernel for it (CuPy: one elementwise pass and
+    one sum, see :func:`neuralcore.device.run_kernel`), the binary case runs
+    that kernel instead of the about twenty array operations below.
+
     Returns
     -------
     A : array like ``z``
@@ -113,6 +118,9 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     xp = array_namespace(z, y) if xp is None else xp
     m = z.shape[0]
     if z.shape[-1] == 1:
+        compiled = run_kernel("binary_output_and_cross_entropy", z, y)
+        if compiled is not None:
+            return compiled
         # Every step here is a cheap elementwise op or a reduction (no `where`, which costs
         # as much as several of them): sigmoid(z) = 1/2 + sign(z) (sigmoid(|z|) - 1/2) is exact
         # to the absolute rounding that the gradient A - Y needs, and

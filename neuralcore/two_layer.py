@@ -24,8 +24,9 @@ from array_api_compat import array_namespace
 from .activations import ACTIVATION_GRADS, ACTIVATIONS, output_activation
 from .init import init_weights
 from .losses import l2_penalty, output_and_cross_entropy
+from .optim import descend
 
-__all__ = ["backward", "forward", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
+__all__ = ["backward", "forward", "gd_step", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
 
 #: The parameters that L2 regularization applies to.
 WEIGHTS = ("W1", "W2")
@@ -134,3 +135,14 @@ def loss_and_grads(params: dict, X, Y, /, *, activation: str = "tanh", alpha: fl
     if alpha:
         cost = cost + l2_penalty([params["W1"], params["W2"]], alpha, xp=xp)
     return cost, backward(params, cache, Y, activation=activation, alpha=alpha, xp=xp)
+
+
+def gd_step(params: dict, X, Y, learning_rate: float, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None):
+    """One plain gradient-descent step: the cost at ``params`` and the new parameters.
+
+    The same arithmetic as :func:`loss_and_grads` followed by
+    :func:`neuralcore.optim.gradient_descent`'s update, with the update in one
+    kernel launch per parameter where the backend has one (CuPy).
+    """
+    cost, grads = loss_and_grads(params, X, Y, activation=activation, alpha=alpha, xp=xp)
+    return cost, descend(params, grads, learning_rate)

@@ -247,3 +247,91 @@ class TestSwitch:
             assert (team in (8, 16, 32)) == (f <= 1024) and (team == 256) == (f > 1024)
             assert k * team - f < team * (8 if team == 256 else 1), f  # at most one idle round (or a coarse step)
         assert _cuda.layout(_cuda.MAX_FEATURES) is not None and _cuda.layout(_cuda.MAX_FEATURES + 1) is None
+
+
+class TestElementwiseKernels:
+    """The binary output-and-cost kernel and the gradient-descent update, which every model uses."""
+
+    def test_binary_output_and_cost_match_reference(self, backend_case):
+        from neuralcore import activations, losses
+
+        rng = np.random.default_rng(5)
+        z_host = np.concatenate([rng.normal(size=(300, 1)) * 5, [[1e4], [-1e4], [0.0], [40.0], [-40.0]]])
+        y_host = (rng.random(z_host.shape) > 0.5).astype(np.float64)
+        z, y = backend_case.asarray(z_host), backend_case.asarray(y_host)
+        compiled = device.run_kernel("binary_output_and_cross_entropy", z, y)
+        assert (compiled is not None) == (backend_case.name == "cupy")
+        A, cost = losses.output_and_cross_entropy(z, y)
+        backend_case.assert_on_case(A)
+        backend_case.assert_on_case(cost)
+        assert A.shape == z.shape and cost.shape == ()
+        expected_cost = float(losses.binary_cross_entropy(z, y))
+        np.testing.assert_allclose(float(cost), expected_cost, rtol=backend_case.rtol)
+        np.testing.assert_allclose(
+            backend_case.to_numpy(A), backend_case.to_numpy(activations.sigmoid(z)), rtol=backend_case.rtol, atol=1e-7
+        )
+        assert np.all(np.isfinite(backend_case.to_numpy(A)))
+
+    def test_several_outputs_use_the_array_api_code(self, backend_case):
+        z = backend_case.asarray(np.zeros((4, 3)))
+        y = backend_case.asarray(np.eye(3)[[0, 1, 2, 0]])
+        assert device.run_kernel("binary_output_and_cross_entropy", z[:, :1], y[:, :1]) is not None or (
+            backend_case.name != "cupy"
+        )
+        from neuralcore import losses
+
+        _, cost = losses.output_and_cross_entropy(z, y)
+        np.testing.assert_allclose(float(cost), np.log(3), rtol=backend_case.rtol)
+
+    def test_descend_is_bit_for_bit_the_two_step_update(self, backend_case):
+        from neuralcore.optim import apply_updates, descend, gradient_descent
+
+        rng = np.random.default_rng(6)
+        params = {"W": backend_case.asarray(rng.normal(size=(30, 4))), "b": backend_case.asarray(rng.normal(size=4))}
+        grads = {k: backend_case.asarray(rng.normal(size=v.shape) * 3) for k, v in params.items()}
+        kernel = device.run_kernel("descend", params["W"], grads["W"], -0.3)
+        assert (kernel is not None) == (backend_case.name == "cupy")
+        optimizer = gradient_descent(0.3)
+        updates, _ = optimizer.update(grads, optimizer.init(params), params)
+        expected = apply_updates(params, updates)
+        new = descend(params, grads, 0.3)
+        for key in params:
+            backend_case.assert_on_case(new[key])
+            np.testing.assert_array_equal(backend_case.to_numpy(new[key]), backend_case.to_numpy(expected[key]))
+            assert new[key] is not params[key]
+
+    def test_two_layer_fused_path_equals_generic_path(self, backend_case):
+        from neuralcore import two_layer
+
+        rng = np.random.default_rng(7)
+        X = backend_case.asarray(rng.normal(size=(120, 6)))
+        Y = backend_case.asarray((rng.random((120, 1)) > 0.5).astype(np.float64))
+        host = two_layer.init_params(6, 5, rng=np.random.default_rng(0), init="he")
+        params = {k: backend_case.asarray(v) for k, v in host.items()}
+        kwargs = dict(activation="relu", alpha=0.01)
+        generic = train.train(
+            lambda p, x, y: two_layer.loss_and_grads(p, x, y, **kwargs), params, X, Y,
+            optimizer=gradient_descent(0.1), max_iter=30,
+        )
+        fused = train.train(
+            lambda p, x, y: two_layer.loss_and_grads(p, x, y, **kwargs), params, X, Y,
+            optimizer=gradient_descent(0.1), max_iter=30,
+            step=lambda p, x, y, rate: two_layer.gd_step(p, x, y, rate, **kwargs),
+        )
+        assert fused.loss_curve == generic.loss_curve
+        for key in params:
+            np.testing.assert_array_equal(
+                backend_case.to_numpy(fused.params[key]), backend_case.to_numpy(generic.params[key])
+            )
+
+    def test_two_layer_estimator_kernels_on_and_off_agree(self, backend_case, monkeypatch):
+        from neuralcore import TwoLayerNet
+
+        X_host, Y_host, _ = problem(300, 8)
+        X = backend_case.asarray(X_host)
+        settings = dict(hidden_units=6, activation="tanh", learning_rate=0.5, max_iter=200, random_state=0)
+        with_kernels = TwoLayerNet(**settings).fit(X, Y_host[:, 0])
+        monkeypatch.setenv(device.KERNELS_ENV_VAR, "off")
+        reference = TwoLayerNet(**settings).fit(X, Y_host[:, 0])
+        rtol = 1e-9 if backend_case.dtype == "float64" else 1e-3
+        np.testing.assert_allclose(with_kernels.loss_curve_, reference.loss_curve_, rtol=rtol)
