@@ -286,6 +286,11 @@ def _info(args) -> int:
         usable, reason = nc_device.backend_status(name)
         rows.append({"backend": name, "usable": usable, "detail": reason, "devices": _devices(name) if usable else []})
     auto = nc_device.resolve_backend("auto")
+    kernels = nc_device.kernels_enabled()
+    cupy_usable = nc_device.backend_status("cupy")[0]
+    kernel_note = ("CUDA kernels for CuPy arrays (fused logistic-regression steps, output and cost, updates)"
+                   + ("" if cupy_usable else "; CuPy is not usable here, so none run")) if kernels else \
+        "off: the Array API code runs everywhere"
     report = {
         "neuralcore": __version__,
         "python": platform.python_version(),
@@ -293,7 +298,8 @@ def _info(args) -> int:
         "numpy": np.__version__,
         "array_api_compat": array_api_compat.__version__,
         "auto": str(auto),
-        "environment": {nc_device.ENV_VAR: _env()},
+        "environment": {nc_device.ENV_VAR: _env(), nc_device.KERNELS_ENV_VAR: os.environ.get(nc_device.KERNELS_ENV_VAR, "")},
+        "compiled_kernels": {"enabled": kernels, "usable": kernels and cupy_usable, "detail": kernel_note},
         "backends": rows,
     }
     if args.json:
@@ -303,6 +309,8 @@ def _info(args) -> int:
           f"array-api-compat {report['array_api_compat']})")
     print(f"platform: {report['platform']}")
     print(f"backend 'auto' here: {auto}   ({nc_device.ENV_VAR}={_env() or '(unset)'})")
+    print(f"compiled kernels: {kernel_note}   "
+          f"({nc_device.KERNELS_ENV_VAR}={os.environ.get(nc_device.KERNELS_ENV_VAR) or '(unset)'})")
     print("backends:")
     for row in rows:
         mark = "yes" if row["usable"] else "no "

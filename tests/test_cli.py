@@ -131,6 +131,14 @@ class TestInfoAndDatasets:
     def test_info(self):
         out = run("info").stdout
         assert "backend 'auto' here:" in out and "numpy" in out and "cupy" in out
+        assert "compiled kernels: CUDA kernels for CuPy arrays" in out
+
+    def test_info_kernels_off(self):
+        done = subprocess.run([str(SCRIPT), "info", "--json"], capture_output=True, text=True,
+                              env={**os.environ, "NEURALCORE_KERNELS": "off"}, timeout=120)
+        report = json.loads(done.stdout)
+        assert report["compiled_kernels"]["enabled"] is False and report["compiled_kernels"]["usable"] is False
+        assert report["environment"]["NEURALCORE_KERNELS"] == "off"
 
     def test_info_json(self):
         report = json.loads(run("info", "--json").stdout)
