@@ -184,7 +184,8 @@ class _Network:
         """
         self._check_hyperparameters()
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
-        classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X))
+        # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
+        classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         xp = placement.xp
         n_features, n_outputs = Xb.shape[1], Y_host.shape[1]
         rng = check_random_state(self.random_state)
@@ -260,7 +261,7 @@ class _Network:
             raise ValueError("validation (eval_set, validation_fraction) is not supported with Dask arrays yet")
         dtype = to_numpy_dtype(X.dtype)
         params = {key: np.array(value, dtype=dtype) for key, value in host_params.items()}
-        data = ChunkedData(X, Y_host.astype(dtype))
+        data = ChunkedData(X, np.asarray(Y_host, dtype=dtype))  # already in dtype: no copy
         if self.batch_size is not None and any(size != self.batch_size for size in data.sizes[:-1]):
             raise ValueError(
                 f"with a Dask array, each mini-batch is one chunk: pass batch_size equal to the chunk size "

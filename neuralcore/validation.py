@@ -289,12 +289,14 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X
     return arr
 
 
-def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = "y"):
-    """Sorted ``classes`` and targets ``Y`` as float64 host columns.
+def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = "y", dtype=np.float64):
+    """Sorted ``classes`` and targets ``Y`` as host columns of ``dtype`` (float64 by default).
 
     Two classes: ``Y`` of shape (n, 1), 1 for ``classes[1]`` (the sigmoid
     output). More: one-hot rows of shape (n, n_classes) (the softmax output).
     With ``classes`` given (validation data), labels outside them are an error.
+    ``dtype`` lets a fit encode straight into its working dtype (no second copy
+    of the targets for large data).
     """
     if classes is None:
         try:
@@ -319,8 +321,8 @@ def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = 
             )
     index = np.searchsorted(classes, y)
     if classes.shape[0] == 2:
-        return classes, (index == 1).astype(np.float64).reshape(-1, 1)
-    return classes, np.eye(classes.shape[0])[index]
+        return classes, (index == 1).astype(dtype).reshape(-1, 1)
+    return classes, np.eye(classes.shape[0], dtype=dtype)[index]
 
 
 def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Generator, classes=None):

@@ -165,3 +165,27 @@ def test_memory_stays_bounded_by_a_few_chunks(tmp_path):
     assert done.returncode == 0, done.stderr
     growth = int(done.stdout.strip().splitlines()[-1])
     assert growth < 200 * 2**20, f"peak memory grew by {growth / 2**20:.0f} MiB for 800 MiB of data"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_targets_held_once_in_the_working_dtype(monkeypatch, dtype):
+    """The encoded labels go to the chunked data as they are: no float64 copy beside a float32 one."""
+    from neuralcore import chunked as nc_chunked
+    from neuralcore import estimators
+
+    encoded, received = [], []
+    original_encode, original_init = estimators.encode_labels, nc_chunked.ChunkedData.__init__
+
+    def encode(*args, **kwargs):
+        result = original_encode(*args, **kwargs)
+        encoded.append(result[1])
+        return result
+
+    def init(self, X, Y):
+        received.append(Y)
+        original_init(self, X, Y)
+
+    monkeypatch.setattr(estimators, "encode_labels", encode)
+    monkeypatch.setattr(nc_chunked.ChunkedData, "__init__", init)
+    nc.LogisticRegression(max_iter=3).fit(chunked(X_PLANAR.astype(dtype)), Y_PLANAR)
+    assert received[0] is encoded[0] and received[0].dtype == np.dtype(dtype)
