@@ -16,7 +16,7 @@ import numpy as np
 
 from . import logistic, two_layer
 from .activations import ACTIVATIONS, output_activation
-from .device import backend_of, is_chunked, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+from .device import backend_of, is_chunked, kernels_enabled, resolve_backend, to_backend, to_numpy, to_numpy_dtype
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .init import INITIALIZERS, check_random_state
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -183,6 +183,7 @@ class _Network:
             last finite parameters (``params_``) and costs (``loss_curve_``).
         """
         self._check_hyperparameters()
+        kernels_enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))

@@ -237,6 +237,16 @@ class TestSwitch:
         with pytest.raises(ValueError, match="NEURALCORE_KERNELS='fast'"):
             device.kernels_enabled()
 
+    @pytest.mark.parametrize("model", [LogisticRegression(max_iter=2), "two-layer"])
+    def test_invalid_value_fails_every_fit(self, backend_case, monkeypatch, model):
+        from neuralcore import TwoLayerNet
+
+        model = TwoLayerNet(3, max_iter=2) if model == "two-layer" else model
+        monkeypatch.setenv(device.KERNELS_ENV_VAR, "fast")
+        X, Y, _ = problem(20, 3)
+        with pytest.raises(ValueError, match="NEURALCORE_KERNELS='fast' is not valid"):
+            model.fit(backend_case.asarray(X), Y[:, 0])
+
     def test_layouts(self):
         from neuralcore import _cuda
 
