@@ -179,12 +179,7 @@ def train(
             start = params
             if full_batch:
                 score = validation(params) if validation is not None else None
-                if fused is not None:
-                    cost, params, state = fused(params, state, X, Y)
-                else:
-                    cost, grads = loss_and_grads(params, X, Y)
-                    updates, state = optimizer.update(grads, state, params)
-                    params = apply_updates(params, updates)
+                cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X, Y)
                 pending.append(_Record(cost, score, start, params))
             else:
                 epoch_batches = batches(rng) if batches is not None else _slices(X, Y, batch_size, shuffle, rng, xp)
@@ -271,15 +266,19 @@ class _Fused(NamedTuple):
         return cost, params, state
 
 
+def _step(loss_and_grads, optimizer, fused, params, state, X, Y):
+    """One update on ``X``, ``Y``: ``(cost at params, new params, new state)``."""
+    if fused is not None:
+        return fused(params, state, X, Y)
+    cost, grads = loss_and_grads(params, X, Y)
+    updates, state = optimizer.update(grads, state, params)
+    return cost, apply_updates(params, updates), state
+
+
 def _epoch(loss_and_grads, params, state, optimizer, batches, n_samples, fused=None):
     total = None
     for X_batch, Y_batch in batches:
-        if fused is not None:
-            cost, params, state = fused(params, state, X_batch, Y_batch)
-        else:
-            cost, grads = loss_and_grads(params, X_batch, Y_batch)
-            updates, state = optimizer.update(grads, state, params)
-            params = apply_updates(params, updates)
+        cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X_batch, Y_batch)
         weighted = cost * X_batch.shape[0]
         total = weighted if total is None else total + weighted
     return total / n_samples, params, state
