@@ -66,7 +66,9 @@ def case_small(args, rng):
 
     The data is placed on the backend first (outside the timing); the
     textbook loop runs there too (NumPy, or CuPy on a GPU), and PyTorch eager
-    on the matching device (the CPU, or CUDA next to CuPy).
+    on the matching device (the CPU, or CUDA next to CuPy). PyTorch's timing
+    includes moving the host data to its device (about 10 MB: a millisecond or
+    two on a GPU, nothing on the CPU).
     """
     iterations_lr, iterations_nn = (200, 250) if args.quick else (2000, 2500)
     backend = nc_device.resolve_backend(args.backend)

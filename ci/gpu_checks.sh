@@ -56,6 +56,8 @@ for dtype in ("float64", "float32"):
         ref_cost, ref = logistic.loss_and_grads(params, X, Y, alpha=0.1)
         err = float(cupy.max(cupy.abs(grads["W"] - ref["W"])) / (cupy.max(cupy.abs(ref["W"])) + 1e-30))
         print(f"{dtype} {n}x{f}: cost {cost:.8g} vs {float(ref_cost):.8g}, grad rel err {err:.2e}, first call {compile_s:.2f}s")
+        bound = 1e-12 if dtype == "float64" else 1e-5
+        assert err < bound and abs(cost - float(ref_cost)) < bound * 10 * max(1.0, abs(cost)), "kernel disagrees"
 
 EOF
         ;;

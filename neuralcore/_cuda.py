@@ -29,11 +29,23 @@ and the gradient-descent update ``p - lr * g`` (one launch instead of two).
 from __future__ import annotations
 
 import functools
+import logging
 import math
+import warnings
 
 import numpy as np
 
-__all__ = ["ELEMENTWISE", "LogisticKernels", "MAX_FEATURES", "binary_output_and_cross_entropy", "descend", "logistic_kernels"]
+logger = logging.getLogger("neuralcore")
+
+__all__ = [
+    "ELEMENTWISE",
+    "KernelFallbackWarning",
+    "LogisticKernels",
+    "MAX_FEATURES",
+    "binary_output_and_cross_entropy",
+    "descend",
+    "logistic_kernels",
+]
 
 #: Widest rows the kernels handle (256 threads x 48 registers); wider data uses the Array API code.
 MAX_FEATURES = 256 * 48
@@ -293,6 +305,8 @@ def layout(n_features: int):
     >>> layout(1), layout(100), layout(200), layout(500), layout(12288), layout(12289)
     ((1, 4, 8), (13, 1, 8), (13, 1, 16), (16, 1, 32), (48, 1, 256), None)
     """
+    if n_features < 1:
+        return None
     for team, widest in ((8, 128), (16, 256), (32, 1024)):
         if n_features <= widest:
             k = math.ceil(n_features / team)
@@ -301,6 +315,26 @@ def layout(n_features: int):
         k = _pick(_WIDE_K, math.ceil(n_features / _BLOCK))
         return k, 2 if k <= 12 else 1, _BLOCK
     return None
+
+
+#: Kernels that failed to compile or launch on this machine, with the error: they are not tried again
+#: (the Array API code runs instead, after one warning).
+_FAILED: dict = {}
+
+
+class KernelFallbackWarning(UserWarning):
+    """A compiled kernel could not be used here; the Array API code runs instead (same results, slower)."""
+
+
+def _give_up(name: str, error: Exception):
+    if name not in _FAILED:
+        _FAILED[name] = error
+        warnings.warn(
+            f"neuralcore's CUDA kernel {name} failed ({type(error).__name__}: {error}); using the Array API code "
+            "instead (same results, slower). NEURALCORE_KERNELS=off silences this.",
+            KernelFallbackWarning,
+            stacklevel=4,
+        )
 
 
 @functools.lru_cache(maxsize=None)
@@ -351,8 +385,9 @@ class LogisticKernels:
         self._scalar = self.dtype.type
         # rows one block takes per iteration of its loop
         self._block_rows = (_BLOCK // self.team) * self.r if self.team <= 32 else self.r
-        self._data = None  # (X, Y, stream, launch arguments) of the last call
+        self._data = None  # (X, Y, stream, alpha, launch arguments) of the last call
         self._produced = (None, None)  # the last parameters these kernels wrote: known to suit
+        self._launched = False  # whether a launch succeeded (until then, failures fall back)
 
     def _params_suit(self, W, b) -> bool:
         if W is self._produced[0] and b is self._produced[1]:
@@ -386,7 +421,9 @@ class LogisticKernels:
         )
 
     def _launch_data(self, X, Y, alpha):
-        """Launch arguments for ``X`` and ``Y``, or None when they do not suit the kernels."""
+        """Launch arguments for ``X`` and ``Y``, or None when they do not suit the kernels.
+
+        Runs with this object's GPU current (see :meth:`_call`)."""
         import cupy
 
         stream = cupy.cuda.get_current_stream().ptr
@@ -397,9 +434,18 @@ class LogisticKernels:
             return None
         itemsize = self.dtype.itemsize
         n, f = X.shape
-        partial_kernel, finish_kernel, resident_blocks = _functions(
-            self._ctype, self.k, self.r, self.team, self.device_id
-        )
+        name = f"nc_logistic_partials<{self._ctype},{self.k},{self.r},{self.team}>"
+        if name in _FAILED:
+            return None
+        try:
+            partial_kernel, finish_kernel, resident_blocks = _functions(
+                self._ctype, self.k, self.r, self.team, self.device_id
+            )
+        except MemoryError:
+            raise
+        except Exception as error:  # NVRTC missing or failing, an unsupported GPU...
+            _give_up(name, error)
+            return None
         # One wave of blocks fills the GPU; fewer when each would see under MIN_ROW_GROUPS
         # groups of rows.
         blocks = max(1, min(resident_blocks, -(-n // (self._block_rows * MIN_ROW_GROUPS))))
@@ -415,6 +461,7 @@ class LogisticKernels:
             (-(-f // 32) + 1,),
             (partials, np.int32(blocks), np.int32(f)),
             (self._scalar(1.0 / n), self._scalar(alpha)),
+            name,
         )
         self._data = (X, Y, stream, alpha, launch)
         return launch
@@ -423,42 +470,58 @@ class LogisticKernels:
         import cupy
 
         W, b = params["W"], params["b"]
-        partial_kernel, grid, head, tail, finish_kernel, finish_grid, finish_head, scalars = launch
-        switch = cupy.cuda.runtime.getDevice() != self.device_id
-        if switch:
-            previous = cupy.cuda.runtime.getDevice()
-            cupy.cuda.runtime.setDevice(self.device_id)
-        try:
+        partial_kernel, grid, head, tail, finish_kernel, finish_grid, finish_head, scalars, name = launch
+        out_w = cupy.empty((self.n_features, 1), dtype=self.dtype)
+        out_b = cupy.empty((1,), dtype=self.dtype)
+        cost = cupy.empty((), dtype=self.dtype)
+        finish_args = finish_head + (W, b) + scalars + (self._scalar(learning_rate), np.int32(apply), out_w, out_b, cost)
+        if self._launched:
             partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
-            out_w = cupy.empty((self.n_features, 1), dtype=self.dtype)
-            out_b = cupy.empty((1,), dtype=self.dtype)
-            cost = cupy.empty((), dtype=self.dtype)
-            finish_kernel(
-                finish_grid,
-                (32, 8),
-                finish_head + (W, b) + scalars + (self._scalar(learning_rate), np.int32(apply), out_w, out_b, cost),
-            )
-        finally:
-            if switch:
-                cupy.cuda.runtime.setDevice(previous)
+            finish_kernel(finish_grid, (32, 8), finish_args)
+        else:  # the first launch: a failure here (an unsupported GPU) falls back instead of failing the fit
+            try:
+                partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
+                finish_kernel(finish_grid, (32, 8), finish_args)
+            except MemoryError:  # out of GPU memory: the Array API code would not fit either
+                raise
+            except Exception as error:
+                _give_up(name, error)
+                self._data = None
+                return None
+            self._launched = True
         if apply:
             self._produced = (out_w, out_b)
         return cost, {"W": out_w, "b": out_b}
 
+    def _call(self, params, X, Y, alpha, learning_rate, apply):
+        """The kernels' result, or None for the caller to run the reference; on this object's GPU
+        (a fit on ``cupy:1`` runs while another device is current)."""
+        import cupy
+
+        if cupy.cuda.runtime.getDevice() != self.device_id:
+            with cupy.cuda.Device(self.device_id):
+                return self._call(params, X, Y, alpha, learning_rate, apply)
+        if not self._params_suit(params["W"], params["b"]):
+            return None
+        launch = self._launch_data(X, Y, alpha)
+        if launch is None:
+            return None
+        return self._run(params, launch, learning_rate, apply)
+
     def loss_and_grads(self, params, X, Y, /, *, alpha: float = 0.0, xp=None):
         """Cost and gradients, as :func:`neuralcore.logistic.loss_and_grads`."""
-        launch = self._launch_data(X, Y, alpha) if self._params_suit(params["W"], params["b"]) else None
-        if launch is None:
+        result = self._call(params, X, Y, alpha, 0.0, 0)
+        if result is None:
             return self._reference_loss(params, X, Y, alpha=alpha, xp=xp)
-        return self._run(params, launch, 0.0, 0)
+        return result
 
     def gd_step(self, params, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None):
         """Cost at ``params`` and the parameters after one gradient-descent step, as
         :func:`neuralcore.logistic.gd_step`."""
-        launch = self._launch_data(X, Y, alpha) if self._params_suit(params["W"], params["b"]) else None
-        if launch is None:
+        result = self._call(params, X, Y, alpha, learning_rate, 1)
+        if result is None:
             return self._reference_step(params, X, Y, learning_rate, alpha=alpha, xp=xp)
-        return self._run(params, launch, learning_rate, 1)
+        return result
 
 
 def logistic_kernels(X, reference_loss, reference_step) -> LogisticKernels | None:
@@ -467,6 +530,12 @@ def logistic_kernels(X, reference_loss, reference_step) -> LogisticKernels | Non
     dtype_name = np.dtype(X.dtype).name
     if dtype_name not in _CTYPES or X.ndim != 2 or layout(X.shape[1]) is None:
         return None
+    if X.shape[1] > 1 and X.strides[1] != X.dtype.itemsize:
+        logger.info(
+            "X's rows are not contiguous in memory (column-major or a column view): the fused CUDA "
+            "kernel reads whole rows, so this fit runs the Array API code; cupy.ascontiguousarray(X) "
+            "(one copy of X) gives the kernel"
+        )
     return LogisticKernels(dtype_name, X.shape[1], X.device.id, reference_loss, reference_step)
 
 
@@ -516,6 +585,19 @@ def _on_device(x, function, *args):
         return function(*args)
 
 
+def _elementwise_call(name, x, *args):
+    """Run elementwise kernel ``name`` on ``x``'s GPU; None (after one warning) if it cannot compile."""
+    if name in _FAILED:
+        return None
+    try:
+        return _on_device(x, _elementwise(name), *args)
+    except MemoryError:
+        raise
+    except Exception as error:  # compiled at the first call: NVRTC missing or failing
+        _give_up(name, error)
+        return None
+
+
 def binary_output_and_cross_entropy(z, y):
     """``(sigmoid(z), mean cross-entropy)`` for one logit column, as
     :func:`neuralcore.losses.output_and_cross_entropy`; None when ``z`` and ``y``
@@ -530,7 +612,10 @@ def binary_output_and_cross_entropy(z, y):
         or z.shape[0] == 0
     ):
         return None
-    A, loss = _on_device(z, _elementwise("binary_output_and_loss"), z, y, z.dtype.type(1.0 / z.shape[0]))
+    outputs = _elementwise_call("binary_output_and_loss", z, z, y, z.dtype.type(1.0 / z.shape[0]))
+    if outputs is None:
+        return None
+    A, loss = outputs
     return A, _on_device(z, loss.sum)
 
 
@@ -539,7 +624,7 @@ def descend(p, g, rate: float):
     do not suit."""
     if p.dtype != g.dtype or p.dtype.name not in _CTYPES or p.shape != g.shape or p.device.id != g.device.id:
         return None
-    return _on_device(p, _elementwise("descend"), p, g, p.dtype.type(rate))
+    return _elementwise_call("descend", p, p, g, p.dtype.type(rate))
 
 
 #: The kernels :func:`neuralcore.device.run_kernel` can run, by name.

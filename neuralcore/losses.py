@@ -124,11 +124,13 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
         # Every step here is a cheap elementwise op or a reduction (no `where`, which costs
         # as much as several of them): sigmoid(z) = 1/2 + sign(z) (sigmoid(|z|) - 1/2) is exact
         # to the absolute rounding that the gradient A - Y needs, and
-        # max(z, 0) = (z + |z|) / 2 exactly (for |z| below half the dtype's largest number).
+        # max(z, 0) = z/2 + |z|/2 exactly (no overflow: each half is at most half the largest
+        # number). The cost is summed per sample, as the compiled kernels do, so the two
+        # overflow (and report divergence) at the same logits.
         magnitude = xp.abs(z)
         e = xp.exp(-magnitude)
         A = 0.5 + xp.sign(z) * (1 / (1 + e) - 0.5)
-        cost = (0.5 * (xp.sum(z) + xp.sum(magnitude)) - xp.sum(z * y) + xp.sum(xp.log1p(e))) / m
+        cost = xp.sum(0.5 * z + 0.5 * magnitude - z * y + xp.log1p(e)) / m
         return A, cost
     shifted = shift_by_max(z, axis=-1, xp=xp)
     exps = xp.exp(shifted)

@@ -48,6 +48,7 @@ __all__ = [
     "gradient_descent",
     "inverse_time_decay",
     "momentum",
+    "plain_rate",
     "rmsprop",
     "step_decay",
 ]
@@ -56,16 +57,29 @@ __all__ = [
 class Optimizer(NamedTuple):
     """A pair of pure functions ``init(params)`` and ``update(grads, state, params)``.
 
-    ``plain_rate`` is set by :func:`gradient_descent` only: ``plain_rate(state)
-    -> (learning_rate, next_state)`` says that the update is exactly
-    ``-learning_rate * grads``, so the training loop may hand the whole step to
-    a fused kernel (:func:`neuralcore.logistic.gd_step`). Optimizers built by
-    hand leave it None and always go through ``update``.
+    :func:`gradient_descent`'s ``update`` carries one more attribute,
+    ``update.plain_rate(state) -> (learning_rate, next_state)``, which says that
+    the update is exactly ``-learning_rate * grads``: the training loop may then
+    hand the whole step to a fused kernel (:func:`neuralcore.logistic.gd_step`).
+    See :func:`plain_rate`. An optimizer with another ``update`` (built by hand,
+    or ``_replace``-d) always goes through ``update``.
     """
 
     init: Callable
     update: Callable
-    plain_rate: Callable | None = None
+
+
+def plain_rate(optimizer: Optimizer) -> Callable | None:
+    """``state -> (learning_rate, next_state)`` when ``optimizer`` is plain gradient descent, else None.
+
+    Examples
+    --------
+    >>> plain_rate(gradient_descent(0.1))(GradientDescentState(step=0))
+    (0.1, GradientDescentState(step=1))
+    >>> plain_rate(adam(0.1)) is None
+    True
+    """
+    return getattr(optimizer.update, "plain_rate", None)
 
 
 def apply_updates(params: dict, updates: dict) -> dict:
@@ -238,10 +252,11 @@ def gradient_descent(learning_rate=0.01) -> Optimizer:
         lr = _rate(schedule, state.step)
         return {key: -lr * g for key, g in grads.items()}, GradientDescentState(state.step + 1)
 
-    def plain_rate(state):
+    def rate(state):
         return _rate(schedule, state.step), GradientDescentState(state.step + 1)
 
-    return Optimizer(init, update, plain_rate)
+    update.plain_rate = rate  # the update is exactly -rate * grads: see plain_rate()
+    return Optimizer(init, update)
 
 
 class MomentumState(NamedTuple):

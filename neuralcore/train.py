@@ -25,7 +25,7 @@ from array_api_compat import array_namespace, device
 
 from .device import to_numpy
 from .exceptions import ConvergenceWarning, DivergenceError
-from .optim import Optimizer, apply_updates
+from .optim import Optimizer, apply_updates, plain_rate
 from .progress import Progress
 
 __all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "TrainResult", "default_print_every", "train"]
@@ -135,7 +135,7 @@ def train(
         plain gradient-descent step (:func:`neuralcore.logistic.gd_step` or a
         compiled kernel with its contract). Used instead of ``loss_and_grads``
         plus ``optimizer.update`` when the optimizer is plain gradient descent
-        (its ``plain_rate`` is set); ignored otherwise.
+        (:func:`neuralcore.optim.plain_rate`); ignored otherwise.
     print_every : int, optional
         Epochs between two printed lines with ``verbose=2``; by default the
         power of ten that gives 10 to 100 lines (100 for the course's 2000
@@ -168,7 +168,8 @@ def train(
     watcher = _Stopping(tol, n_iter_no_change, has_validation=validation is not None)
     progress = Progress(max_iter, verbose=verbose, print_every=print_every, full_batch=full_batch, stream=stream)
     state = optimizer.init(params)
-    fused = _Fused(step, optimizer.plain_rate) if step is not None and optimizer.plain_rate is not None else None
+    rate = plain_rate(optimizer) if step is not None else None
+    fused = _Fused(step, rate) if rate is not None else None
     loss_curve: list[float] = []
     scores: list[float] | None = [] if validation is not None else None
     pending: list[_Record] = []

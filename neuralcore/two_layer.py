@@ -69,9 +69,13 @@ def init_params(
 
 def _hidden(params: dict, X, activation: str, xp):
     Z1 = X @ params["W1"]
-    # In place, on the product (a new array of ours): one (n_samples, hidden) allocation less per
-    # step, the same numbers. A library without in-place operators (JAX) rebinds instead.
-    Z1 += params["b1"]
+    b1 = params["b1"]
+    if b1.dtype == Z1.dtype:
+        # In place, on the product (a new array of ours): one (n_samples, hidden) allocation less
+        # per step, the same numbers. A library without in-place operators (JAX) rebinds instead.
+        Z1 += b1
+    else:  # mixed dtypes (the functional API allows them): promote as the operator would
+        Z1 = Z1 + b1
     return ACTIVATIONS[activation](Z1, xp=xp)
 
 
@@ -125,7 +129,11 @@ def backward(params: dict, cache: dict, Y, /, *, activation: str = "tanh", alpha
     # With one output, dZ2 @ W2.T is an outer product: broadcasting gives the same numbers (each
     # is one product) without a matrix product of inner dimension 1, which BLAS runs slower.
     dZ1 = dZ2 * W2.T if W2.shape[1] == 1 else dZ2 @ W2.T
-    dZ1 *= ACTIVATION_GRADS[activation](A1, xp=xp)  # in place on our own temporary
+    derivative = ACTIVATION_GRADS[activation](A1, xp=xp)
+    if derivative.dtype == dZ1.dtype:
+        dZ1 *= derivative  # in place on our own temporary
+    else:
+        dZ1 = dZ1 * derivative
     dW1 = cache["X"].T @ dZ1 / m
     dW2 = A1.T @ dZ2 / m
     if alpha:
