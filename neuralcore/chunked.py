@@ -30,6 +30,13 @@ def _weighted_terms(loss_and_grads, params, X_block, Y_block):
     return float(cost) * n, {key: value * n for key, value in grads.items()}, n
 
 
+def _correct(logits_fn, params, X_block, Y_block):
+    Z = logits_fn(params, X_block, np)
+    if Y_block.shape[1] == 1:
+        return int(np.count_nonzero((Z[:, 0] > 0) == (Y_block[:, 0] > 0.5)))
+    return int(np.count_nonzero(np.argmax(Z, axis=1) == np.argmax(Y_block, axis=1)))
+
+
 def _weighted_hessian(params, X_block, alpha):
     return _hessian(params, X_block, alpha, np) * X_block.shape[0]
 
@@ -74,6 +81,19 @@ class ChunkedData:
             return sum(compute(*parts)) / self.n_samples
 
         return full_hessian
+
+    def accuracy(self, logits_fn):
+        """``fn(params) -> 0-d accuracy`` of ``logits_fn(params, X, xp)`` on all chunks, one graph per call.
+
+        ``Y`` holds 0/1 targets (one column) or one-hot rows, as the training targets do.
+        """
+
+        def score(params):
+            parts = [delayed(_correct)(logits_fn, params, xb, yb) for xb, yb in zip(self.X_blocks, self.Y_blocks)]
+            dtype = next(iter(params.values())).dtype
+            return np.asarray(sum(compute(*parts)) / self.n_samples, dtype=dtype)
+
+        return score
 
     def batches(self, rng: np.random.Generator, shuffle: bool = True):
         """One epoch of mini-batches, one chunk each (in an order drawn from ``rng``), computed one at a time."""

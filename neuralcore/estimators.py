@@ -16,13 +16,24 @@ import numpy as np
 
 from . import logistic, two_layer
 from .activations import ACTIVATIONS, output_activation
-from .device import backend_of, is_chunked, kernels_enabled, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+from .device import (
+    backend_of,
+    get_namespace,
+    is_chunked,
+    is_host,
+    kernels_enabled,
+    resolve_backend,
+    to_backend,
+    to_numpy,
+    to_numpy_dtype,
+)
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .init import INITIALIZERS, check_random_state
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
 from .solvers import SOLVERS, default_tol
 from .train import train
 from .validation import (
+    check_chunked,
     check_choice,
     check_int,
     check_labels,
@@ -258,8 +269,11 @@ class _Network:
         """Dask arrays: host parameters, one graph of per-chunk terms per iteration (see neuralcore.chunked)."""
         from .chunked import ChunkedData
 
-        if eval_set is not None or self.validation_fraction is not None:
-            raise ValueError("validation (eval_set, validation_fraction) is not supported with Dask arrays yet")
+        if self.validation_fraction is not None:
+            raise ValueError(
+                "validation_fraction is not supported with Dask arrays (splitting one would shuffle every chunk); "
+                "pass a validation set as eval_set=(X_val, y_val) instead"
+            )
         dtype = to_numpy_dtype(X.dtype)
         params = {key: np.array(value, dtype=dtype) for key, value in host_params.items()}
         data = ChunkedData(X, np.asarray(Y_host, dtype=dtype))  # already in dtype: no copy
@@ -275,6 +289,11 @@ class _Network:
         self.validation_scores_ = None
         self.best_iteration_ = None
         loss = functools.partial(self._loss_and_grads(np), alpha=float(self.alpha))
+        validation = None
+        if eval_set is not None:
+            if getattr(self, "solver", "gd") != "gd":
+                raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
+            validation = self._chunked_validation(eval_set, classes, dtype, int(X.shape[1]))
         if getattr(self, "solver", "gd") != "gd":
             objective = data.objective(loss)
             extra = {"hessian": data.hessian(float(self.alpha))} if self.solver == "newton" else {}
@@ -296,6 +315,7 @@ class _Network:
                 rng=rng,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
+                validation=validation,
                 verbose=self.verbose,
                 batches=(lambda generator: data.batches(generator, bool(self.shuffle))) if mini_batches else None,
             )
@@ -303,6 +323,31 @@ class _Network:
             self.params_, self.loss_curve_, self.n_iter_ = error.params, error.loss_curve, error.n_iter
             raise
         self.params_, self.loss_curve_, self.n_iter_ = result.params, result.loss_curve, result.n_iter
+        self.validation_scores_ = result.validation_scores
+        self.best_iteration_ = result.best_epoch
+
+    def _chunked_validation(self, eval_set, classes, dtype, n_features):
+        """``params -> accuracy`` on ``eval_set`` for a fit on Dask data: a Dask validation set is
+        scored chunk by chunk (one graph per epoch), host data (NumPy, lists) directly."""
+        from .chunked import ChunkedData
+
+        if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+            raise TypeError("eval_set must be a pair (X_val, y_val)")
+        X_val, y_val = eval_set
+        if is_chunked(X_val):
+            Xv = check_chunked(X_val, n_features=n_features, dtype=dtype.name, name="eval_set X")
+        elif is_host(X_val):
+            Xv, _ = check_X(X_val, name="eval_set X", backend="numpy", dtype=dtype.name, n_features=n_features)
+        else:
+            raise ValueError(
+                f"eval_set X is a {backend_of(X_val).name} array, but X is a Dask array whose model trains on the "
+                "host; pass eval_set X as a Dask array or as host (NumPy) data"
+            )
+        labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
+        _, Yv = encode_labels(labels, classes, name="eval_set y", dtype=dtype)
+        if is_chunked(Xv):
+            return ChunkedData(Xv, Yv).accuracy(self._model_logits)
+        return _accuracy(self._model_logits, Xv, Yv, get_namespace(Xv)[0])
 
     def _eval_set(self, eval_set, classes, placement, dtype, n_features):
         if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:

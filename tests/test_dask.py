@@ -134,10 +134,6 @@ class TestChunkedValidation:
         with pytest.raises(ValueError, match="X has 3 features, but the model was fitted with 2"):
             model.predict(chunked(np.ones((10, 3))))
 
-    def test_validation_not_supported_yet(self):
-        with pytest.raises(ValueError, match="not supported with Dask arrays yet"):
-            nc.LogisticRegression(validation_fraction=0.2).fit(chunked(X_PLANAR), Y_PLANAR)
-
     def test_features_split_in_chunks_are_merged(self):
         X = da.from_array(X_PLANAR, chunks=(100, 1))
         model = nc.LogisticRegression(max_iter=5).fit(X, Y_PLANAR)
@@ -189,3 +185,50 @@ def test_targets_held_once_in_the_working_dtype(monkeypatch, dtype):
     monkeypatch.setattr(nc_chunked.ChunkedData, "__init__", init)
     nc.LogisticRegression(max_iter=3).fit(chunked(X_PLANAR.astype(dtype)), Y_PLANAR)
     assert received[0] is encoded[0] and received[0].dtype == np.dtype(dtype)
+
+
+class TestValidationSets:
+    """eval_set with Dask training data: the same scores, early stop and best parameters as in memory."""
+
+    def _fits(self, X_val_kind, model_factory):
+        rng = np.random.default_rng(3)
+        X_val = X_PLANAR[rng.permutation(400)[:120]] + 0.1 * rng.normal(size=(120, 2))
+        y_val = (X_val[:, 1] > 0).astype(int)  # another rule than the training labels: a score that moves
+        val = chunked(X_val, rows=50) if X_val_kind == "dask" else X_val
+        ours = model_factory().fit(chunked(X_PLANAR), Y_PLANAR, eval_set=(val, y_val))
+        reference = model_factory().fit(X_PLANAR, Y_PLANAR, eval_set=(X_val, y_val))
+        return ours, reference
+
+    @pytest.mark.parametrize("X_val_kind", ["dask", "host"])
+    def test_same_scores_and_best_parameters(self, X_val_kind):
+        def factory():
+            return nc.TwoLayerNet(4, learning_rate=1.2, max_iter=400, n_iter_no_change=40, random_state=0, backend="numpy")
+
+        ours, reference = self._fits(X_val_kind, factory)
+        assert ours.validation_scores_ == reference.validation_scores_
+        assert ours.best_iteration_ == reference.best_iteration_ and ours.n_iter_ == reference.n_iter_
+        np.testing.assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=1e-10)
+        for key in reference.params_:
+            np.testing.assert_allclose(ours.params_[key], reference.params_[key], rtol=1e-9, atol=1e-12)
+
+    def test_mini_batches_with_a_validation_set(self):
+        rng = np.random.default_rng(4)
+        X_val = rng.normal(size=(60, 2))
+        model = nc.LogisticRegression(batch_size=100, max_iter=5, random_state=0).fit(
+            chunked(X_PLANAR), Y_PLANAR, eval_set=(chunked(X_val, rows=25), (X_val[:, 0] > 0).astype(int))
+        )
+        assert len(model.validation_scores_) == 5 and all(0 <= s <= 1 for s in model.validation_scores_)
+
+    def test_validation_fraction_points_to_eval_set(self):
+        with pytest.raises(ValueError, match="pass a validation set as eval_set"):
+            nc.LogisticRegression(validation_fraction=0.2).fit(chunked(X_PLANAR), Y_PLANAR)
+
+    def test_bad_validation_sets(self):
+        with pytest.raises(ValueError, match="eval_set X has 3 features, but the model was fitted with 2|eval_set X.*3"):
+            nc.LogisticRegression(max_iter=2).fit(chunked(X_PLANAR), Y_PLANAR, eval_set=(chunked(np.ones((10, 3))), [0, 1] * 5))
+        with pytest.raises(ValueError, match="eval_set y holds labels"):
+            nc.LogisticRegression(max_iter=2).fit(chunked(X_PLANAR), Y_PLANAR, eval_set=(np.ones((4, 2)), [0, 1, 2, 1]))
+        with pytest.raises(ValueError, match="eval_set applies to solver='gd'"):
+            nc.LogisticRegression(solver="lbfgs").fit(chunked(X_PLANAR), Y_PLANAR, eval_set=(np.ones((4, 2)), [0, 1, 0, 1]))
+        with pytest.raises(TypeError, match="eval_set must be a pair"):
+            nc.LogisticRegression(max_iter=2).fit(chunked(X_PLANAR), Y_PLANAR, eval_set=np.ones((4, 2)))
