@@ -289,12 +289,13 @@ class _Network:
         self.validation_scores_ = None
         self.best_iteration_ = None
         loss = functools.partial(self._loss_and_grads(np), alpha=float(self.alpha))
+        solver = getattr(self, "solver", "gd")
         validation = None
         if eval_set is not None:
-            if getattr(self, "solver", "gd") != "gd":
-                raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
+            if solver != "gd":
+                raise ValueError(f"eval_set applies to solver='gd', not to solver={solver!r}")
             validation = self._chunked_validation(eval_set, classes, dtype, int(X.shape[1]))
-        if getattr(self, "solver", "gd") != "gd":
+        if solver != "gd":
             objective = data.objective(loss)
             extra = {"hessian": data.hessian(float(self.alpha))} if self.solver == "newton" else {}
             tol = self.tol if self.tol is not None else default_tol(dtype.name)
@@ -331,9 +332,7 @@ class _Network:
         scored chunk by chunk (one graph per epoch), host data (NumPy, lists) directly."""
         from .chunked import ChunkedData
 
-        if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
-            raise TypeError("eval_set must be a pair (X_val, y_val)")
-        X_val, y_val = eval_set
+        X_val, y_val = _eval_pair(eval_set)
         if is_chunked(X_val):
             Xv = check_chunked(X_val, n_features=n_features, dtype=dtype.name, name="eval_set X")
         elif is_host(X_val):
@@ -343,21 +342,17 @@ class _Network:
                 f"eval_set X is a {backend_of(X_val).name} array, but X is a Dask array whose model trains on the "
                 "host; pass eval_set X as a Dask array or as host (NumPy) data"
             )
-        labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
-        _, Yv = encode_labels(labels, classes, name="eval_set y", dtype=dtype)
+        Yv = _eval_targets(y_val, Xv, X_val, classes, dtype)
         if is_chunked(Xv):
             return ChunkedData(Xv, Yv).accuracy(self._model_logits)
         return _accuracy(self._model_logits, Xv, Yv, get_namespace(Xv)[0])
 
     def _eval_set(self, eval_set, classes, placement, dtype, n_features):
-        if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
-            raise TypeError("eval_set must be a pair (X_val, y_val)")
-        X_val, y_val = eval_set
+        X_val, y_val = _eval_pair(eval_set)
         Xv, _ = check_X(
             X_val, name="eval_set X", dtype=dtype_name(dtype), model=placement, n_features=n_features, placed_with="X"
         )
-        labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
-        _, Yv = encode_labels(labels, classes, name="eval_set y")
+        Yv = _eval_targets(y_val, Xv, X_val, classes, to_numpy_dtype(dtype))
         return Xv, to_backend(Yv, placement, dtype=dtype)
 
     def _check_init_params(self, init_params, n_features: int, n_outputs: int) -> dict:
@@ -780,6 +775,18 @@ class TwoLayerNet(_Network):
 # The hyperparameters both estimators share are documented once.
 LogisticRegression.__doc__ = LogisticRegression.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
 TwoLayerNet.__doc__ = TwoLayerNet.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
+
+
+def _eval_pair(eval_set):
+    if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+        raise TypeError("eval_set must be a pair (X_val, y_val)")
+    return eval_set
+
+
+def _eval_targets(y_val, Xv, X_val, classes, dtype):
+    """The validation labels checked against ``Xv`` and encoded with the training ``classes``, on the host."""
+    labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
+    return encode_labels(labels, classes, name="eval_set y", dtype=dtype)[1]
 
 
 def _accuracy(logits_fn, X_val, Y_val, xp):

@@ -148,8 +148,5 @@ def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):
     reference functions.
     """
     kernels = fused_logistic(X, loss_and_grads, gd_step) if n_outputs == 1 else None
-    if kernels is None:
-        return functools.partial(loss_and_grads, alpha=alpha, xp=xp), functools.partial(gd_step, alpha=alpha, xp=xp)
-    return functools.partial(kernels.loss_and_grads, alpha=alpha, xp=xp), functools.partial(
-        kernels.gd_step, alpha=alpha, xp=xp
-    )
+    pair = (loss_and_grads, gd_step) if kernels is None else (kernels.loss_and_grads, kernels.gd_step)
+    return tuple(functools.partial(function, alpha=alpha, xp=xp) for function in pair)

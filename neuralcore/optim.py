@@ -248,12 +248,12 @@ def gradient_descent(learning_rate=0.01) -> Optimizer:
     def init(params):
         return GradientDescentState(step=0)
 
-    def update(grads, state, params=None):
-        lr = _rate(schedule, state.step)
-        return {key: -lr * g for key, g in grads.items()}, GradientDescentState(state.step + 1)
-
     def rate(state):
         return _rate(schedule, state.step), GradientDescentState(state.step + 1)
+
+    def update(grads, state, params=None):
+        lr, state = rate(state)
+        return {key: -lr * g for key, g in grads.items()}, state
 
     update.plain_rate = rate  # the update is exactly -rate * grads: see plain_rate()
     return Optimizer(init, update)
