@@ -20,6 +20,7 @@ import numpy as np
 
 import neuralcore as nc
 from neuralcore import device as nc_device
+from neuralcore import kernels
 from neuralcore import logistic, train, two_layer
 from neuralcore.optim import gradient_descent
 
@@ -170,7 +171,7 @@ def case_large(args, rng):
             rows.append(row)
         results.append({"shape": [n, f], "backend": str(backend), "bytes_X": nbytes, "step_seconds": t_step,
                         "two_pass_seconds": t_two, "one_read_seconds": t_read,
-                        "bytes_read_per_step": nbytes if backend.name == "cupy" and nc_device.kernels_enabled() else 2 * nbytes,
+                        "bytes_read_per_step": nbytes if backend.name == "cupy" and kernels.enabled() else 2 * nbytes,
                         "roofline_fraction": t_read / t_step, "speedup_over_two_pass": t_two / t_step,
                         "device_copy_bandwidth": copy,
                         "fraction_of_copy_bandwidth": None if copy is None else nbytes / t_step / copy})

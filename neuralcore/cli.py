@@ -22,6 +22,7 @@ import numpy as np
 
 from . import __version__
 from . import device as nc_device
+from . import kernels
 from .datasets import BUILTIN
 from .exceptions import ConvergenceWarning, DivergenceError
 from .losses import cross_entropy
@@ -286,7 +287,7 @@ def _info(args) -> int:
         usable, reason = nc_device.backend_status(name)
         rows.append({"backend": name, "usable": usable, "detail": reason, "devices": _devices(name) if usable else []})
     auto = nc_device.resolve_backend("auto")
-    kernels = nc_device.kernels_enabled()
+    kernels = kernels.enabled()
     cupy_usable = nc_device.backend_status("cupy")[0]
     kernel_note = ("CUDA kernels for CuPy arrays (fused logistic-regression steps, output and cost, updates)"
                    + ("" if cupy_usable else "; CuPy is not usable here, so none run")) if kernels else \
@@ -298,7 +299,7 @@ def _info(args) -> int:
         "numpy": np.__version__,
         "array_api_compat": array_api_compat.__version__,
         "auto": str(auto),
-        "environment": {nc_device.ENV_VAR: _env(), nc_device.KERNELS_ENV_VAR: os.environ.get(nc_device.KERNELS_ENV_VAR, "")},
+        "environment": {nc_device.ENV_VAR: _env(), kernels.ENV_VAR: os.environ.get(kernels.ENV_VAR, "")},
         "compiled_kernels": {"enabled": kernels, "usable": kernels and cupy_usable, "detail": kernel_note},
         "backends": rows,
     }
@@ -310,7 +311,7 @@ def _info(args) -> int:
     print(f"platform: {report['platform']}")
     print(f"backend 'auto' here: {auto}   ({nc_device.ENV_VAR}={_env() or '(unset)'})")
     print(f"compiled kernels: {kernel_note}   "
-          f"({nc_device.KERNELS_ENV_VAR}={os.environ.get(nc_device.KERNELS_ENV_VAR) or '(unset)'})")
+          f"({kernels.ENV_VAR}={os.environ.get(kernels.ENV_VAR) or '(unset)'})")
     print("backends:")
     for row in rows:
         mark = "yes" if row["usable"] else "no "

@@ -26,7 +26,6 @@ import numpy as np
 
 __all__ = [
     "ENV_VAR",
-    "KERNELS_ENV_VAR",
     "KNOWN_BACKENDS",
     "Backend",
     "BackendUnavailableError",
@@ -37,13 +36,10 @@ __all__ = [
     "compute",
     "delayed",
     "detach",
-    "fused_logistic",
     "is_chunked",
-    "kernels_enabled",
     "get_namespace",
     "is_host",
     "resolve_backend",
-    "run_kernel",
     "to_backend",
     "to_numpy",
 ]
@@ -52,9 +48,6 @@ logger = logging.getLogger("neuralcore")
 
 #: Environment variable that selects the backend when no ``backend=`` is given.
 ENV_VAR = "NEURALCORE_BACKEND"
-
-#: Environment variable that turns the compiled kernels off (``off``) or on (``auto``, the default).
-KERNELS_ENV_VAR = "NEURALCORE_KERNELS"
 
 #: Backend names neuralcore knows, in the order ``available_backends`` lists them.
 KNOWN_BACKENDS = ("numpy", "cupy", "torch", "array_api_strict", "jax", "dask")
@@ -489,69 +482,3 @@ def compute(*values):
     import dask
 
     return dask.compute(*values)
-
-
-# ------------------------------------------------------------------------ compiled kernels
-
-
-def kernels_enabled() -> bool:
-    """Whether compiled kernels may replace the Array API code (``NEURALCORE_KERNELS``).
-
-    ``auto`` (the default) uses them where a backend has them; ``off`` runs the
-    pure Array API code everywhere (the reference the kernels are tested against).
-
-    Examples
-    --------
-    >>> kernels_enabled() in (True, False)
-    True
-    """
-    value = os.environ.get(KERNELS_ENV_VAR, "auto").strip().lower()
-    if value in ("", "auto", "on", "1", "true", "yes"):
-        return True
-    if value in ("off", "0", "false", "no", "none"):
-        return False
-    raise ValueError(f"{KERNELS_ENV_VAR}={value!r} is not valid; use 'auto' (the default) or 'off'")
-
-
-def fused_logistic(X, reference_loss, reference_step):
-    """One-pass compiled kernels for binary logistic regression on ``X``'s backend, or None.
-
-    Only CuPy has them (a CUDA kernel compiled on first use, see
-    ``neuralcore/_cuda.py``), for float32 and float64 rows of up to 12288
-    features. The returned object has ``loss_and_grads`` and ``gd_step`` with
-    the signatures of ``reference_loss`` and ``reference_step``, which it
-    calls for any input the kernels do not handle. None elsewhere, and when
-    :func:`kernels_enabled` is false.
-
-    Examples
-    --------
-    >>> fused_logistic(np.zeros((3, 2)), None, None) is None
-    True
-    """
-    if not kernels_enabled() or not aac.is_cupy_array(X):
-        return None
-    from . import _cuda
-
-    return _cuda.logistic_kernels(X, reference_loss, reference_step)
-
-
-def run_kernel(name: str, *args):
-    """Run the compiled kernel ``name`` on the backend of ``args[0]``; None where there is none.
-
-    Model code calls this where a backend may have a faster implementation of
-    one of its steps and falls back to its own Array API code on None. CuPy
-    has (``neuralcore/_cuda.py``): ``"binary_output_and_cross_entropy"``
-    (``z, y -> (sigmoid(z), mean cross-entropy)``) and ``"descend"``
-    (``p, g, rate -> p + rate * g``, rounded as the two-step Array API code).
-    A kernel may also return None for inputs it does not handle.
-
-    Examples
-    --------
-    >>> run_kernel("descend", np.ones(2), np.ones(2), -0.5) is None
-    True
-    """
-    if not aac.is_cupy_array(args[0]) or not kernels_enabled():
-        return None
-    from . import _cuda
-
-    return _cuda.ELEMENTWISE[name](*args)

@@ -14,14 +14,13 @@ import warnings
 
 import numpy as np
 
-from . import logistic, two_layer
+from . import kernels, logistic, two_layer
 from .activations import ACTIVATIONS, output_activation
 from .device import (
     backend_of,
     get_namespace,
     is_chunked,
     is_host,
-    kernels_enabled,
     resolve_backend,
     to_backend,
     to_numpy,
@@ -194,7 +193,7 @@ class _Network:
             last finite parameters (``params_``) and costs (``loss_curve_``).
         """
         self._check_hyperparameters()
-        kernels_enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
+        kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))

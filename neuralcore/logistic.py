@@ -21,14 +21,13 @@ import functools
 import numpy as np
 from array_api_compat import array_namespace
 
+from . import kernels
 from .activations import output_activation
-from .device import fused_logistic
 from .init import init_weights
 from .losses import l2_penalty, output_and_cross_entropy
 from .optim import descend
 
 __all__ = [
-    "WEIGHTS",
     "backward",
     "forward",
     "gd_step",
@@ -38,10 +37,6 @@ __all__ = [
     "param_shapes",
     "step_functions",
 ]
-
-#: The parameters that L2 regularization applies to.
-WEIGHTS = ("W",)
-
 
 def param_shapes(n_features: int, n_outputs: int = 1) -> dict:
     """Shape of each parameter for ``n_features`` inputs and ``n_outputs`` logit columns."""
@@ -141,12 +136,12 @@ def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):
     """``(loss_and_grads, gd_step)`` for training on ``X``, with ``alpha`` bound.
 
     Where the backend of ``X`` has compiled one-pass kernels for binary
-    logistic regression (CuPy: see :func:`neuralcore.device.fused_logistic`),
+    logistic regression (CuPy: see :func:`neuralcore.kernels.logistic_steps`),
     they are returned; otherwise, and for more than two classes, the reference
     functions of this module. Both pairs compute the same numbers up to
     floating-point summation order; ``NEURALCORE_KERNELS=off`` forces the
     reference functions.
     """
-    kernels = fused_logistic(X, loss_and_grads, gd_step) if n_outputs == 1 else None
-    pair = (loss_and_grads, gd_step) if kernels is None else (kernels.loss_and_grads, kernels.gd_step)
+    fused = kernels.logistic_steps(X, loss_and_grads, gd_step) if n_outputs == 1 else None
+    pair = (loss_and_grads, gd_step) if fused is None else (fused.loss_and_grads, fused.gd_step)
     return tuple(functools.partial(function, alpha=alpha, xp=xp) for function in pair)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
+from . import kernels
 from .activations import shift_by_max
-from .device import run_kernel
 
 __all__ = [
     "LOSSES",
@@ -105,7 +105,7 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     log-sum-exp share the shifted exponentials.
 
     On a backend with a compiled kernel for it (CuPy: one elementwise pass and
-    one sum, see :func:`neuralcore.device.run_kernel`), the binary case runs
+    one sum, see :func:`neuralcore.kernels.binary_output_and_cross_entropy`), the binary case runs
     that kernel instead of the about twenty array operations below.
 
     Returns
@@ -118,7 +118,7 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     xp = array_namespace(z, y) if xp is None else xp
     m = z.shape[0]
     if z.shape[-1] == 1:
-        compiled = run_kernel("binary_output_and_cross_entropy", z, y)
+        compiled = kernels.binary_output_and_cross_entropy(z, y)
         if compiled is not None:
             return compiled
         # Every step here is a cheap elementwise op or a reduction (no `where`, which costs

@@ -1,4 +1,4 @@
-"""Optimizers as pure ``(init, update)`` pairs, in the style of optax.
+"""Optimizers as pure ``(init, update)`` functions, in the style of optax.
 
 ``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``;
 ``apply_updates(params, updates)`` adds the updates. State is a NamedTuple that
@@ -29,7 +29,7 @@ from typing import Callable, NamedTuple
 
 from array_api_compat import array_namespace, device
 
-from .device import run_kernel
+from . import kernels
 
 __all__ = [
     "OPTIMIZERS",
@@ -38,6 +38,7 @@ __all__ = [
     "GradientDescentState",
     "MomentumState",
     "Optimizer",
+    "PlainRate",
     "RMSPropState",
     "adam",
     "apply_updates",
@@ -54,19 +55,30 @@ __all__ = [
 ]
 
 
-class Optimizer(NamedTuple):
-    """A pair of pure functions ``init(params)`` and ``update(grads, state, params)``.
+class PlainRate(NamedTuple):
+    """What :func:`gradient_descent` says of itself: its ``update`` is exactly ``-rate * grads``.
 
-    :func:`gradient_descent`'s ``update`` carries one more attribute,
-    ``update.plain_rate(state) -> (learning_rate, next_state)``, which says that
-    the update is exactly ``-learning_rate * grads``: the training loop may then
-    hand the whole step to a fused kernel (:func:`neuralcore.logistic.gd_step`).
-    See :func:`plain_rate`. An optimizer with another ``update`` (built by hand,
-    or ``_replace``-d) always goes through ``update``.
+    ``rate(state) -> (learning_rate, next_state)``; ``update`` is the update
+    function this holds for, so that an Optimizer whose ``update`` was
+    replaced (``_replace(update=...)``) is never taken for plain gradient descent.
+    """
+
+    rate: Callable
+    update: Callable
+
+
+class Optimizer(NamedTuple):
+    """Pure functions ``init(params)`` and ``update(grads, state, params)``, and what they are.
+
+    ``plain_rate`` is None, or a :class:`PlainRate` when the update is plain
+    gradient descent: the training loop may then hand the whole step to a
+    fused kernel (:func:`neuralcore.logistic.gd_step`). Read it through
+    :func:`plain_rate`.
     """
 
     init: Callable
     update: Callable
+    plain_rate: PlainRate | None = None
 
 
 def plain_rate(optimizer: Optimizer) -> Callable | None:
@@ -79,7 +91,10 @@ def plain_rate(optimizer: Optimizer) -> Callable | None:
     >>> plain_rate(adam(0.1)) is None
     True
     """
-    return getattr(optimizer.update, "plain_rate", None)
+    declared = optimizer.plain_rate
+    if declared is None or declared.update is not optimizer.update:
+        return None
+    return declared.rate
 
 
 def apply_updates(params: dict, updates: dict) -> dict:
@@ -110,7 +125,7 @@ def descend(params: dict, grads: dict, learning_rate: float) -> dict:
     """
     new = {}
     for key, value in params.items():
-        fused = run_kernel("descend", value, grads[key], -learning_rate)
+        fused = kernels.descend(value, grads[key], -learning_rate)
         new[key] = fused if fused is not None else value + -learning_rate * grads[key]
     return new
 
@@ -139,6 +154,13 @@ def _rate(schedule, step: int) -> float:
     if not (rate > 0 and math.isfinite(rate)):
         raise ValueError(f"the learning-rate schedule returned {rate!r} at step {step}; it must be positive and finite")
     return rate
+
+
+def _moment(average: dict, values: dict, decay: float, power: int = 1) -> dict:
+    """The exponentially weighted average ``decay * average + (1 - decay) * values**power``, per key."""
+    if power == 1:
+        return {k: decay * average[k] + (1 - decay) * v for k, v in values.items()}
+    return {k: decay * average[k] + (1 - decay) * (v * v) for k, v in values.items()}
 
 
 def _zeros_like(params: dict) -> dict:
@@ -255,8 +277,7 @@ def gradient_descent(learning_rate=0.01) -> Optimizer:
         lr, state = rate(state)
         return {key: -lr * g for key, g in grads.items()}, state
 
-    update.plain_rate = rate  # the update is exactly -rate * grads: see plain_rate()
-    return Optimizer(init, update)
+    return Optimizer(init, update, PlainRate(rate, update))
 
 
 class MomentumState(NamedTuple):
@@ -287,7 +308,7 @@ def momentum(learning_rate=0.01, beta: float = 0.9, nesterov: bool = False) -> O
 
     def update(grads, state, params=None):
         lr = _rate(schedule, state.step)
-        velocity = {k: beta * state.velocity[k] + (1 - beta) * g for k, g in grads.items()}
+        velocity = _moment(state.velocity, grads, beta)
         if nesterov:
             updates = {k: -lr * (beta * velocity[k] + (1 - beta) * g) for k, g in grads.items()}
         else:
@@ -313,7 +334,7 @@ def rmsprop(learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8) -> Optimiz
 
     def update(grads, state, params=None):
         lr = _rate(schedule, state.step)
-        square_avg = {k: rho * state.square_avg[k] + (1 - rho) * (g * g) for k, g in grads.items()}
+        square_avg = _moment(state.square_avg, grads, rho, power=2)
         updates = {
             k: -lr * g / (array_namespace(g).sqrt(square_avg[k]) + eps) for k, g in grads.items()
         }
@@ -351,8 +372,8 @@ def adam(learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999, eps: flo
     def update(grads, state, params=None):
         t = state.step + 1
         lr = _rate(schedule, state.step)
-        first = {k: beta1 * state.first_moment[k] + (1 - beta1) * g for k, g in grads.items()}
-        second = {k: beta2 * state.second_moment[k] + (1 - beta2) * (g * g) for k, g in grads.items()}
+        first = _moment(state.first_moment, grads, beta1)
+        second = _moment(state.second_moment, grads, beta2, power=2)
         correction1, correction2 = 1 - beta1**t, 1 - beta2**t
         updates = {
             k: -lr * (first[k] / correction1) / (array_namespace(g).sqrt(second[k] / correction2) + eps)

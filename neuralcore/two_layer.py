@@ -26,10 +26,8 @@ from .init import init_weights
 from .losses import l2_penalty, output_and_cross_entropy
 from .optim import descend
 
-__all__ = ["backward", "forward", "gd_step", "init_params", "logits", "loss_and_grads", "param_shapes", "WEIGHTS"]
+__all__ = ["backward", "forward", "gd_step", "init_params", "logits", "loss_and_grads", "param_shapes"]
 
-#: The parameters that L2 regularization applies to.
-WEIGHTS = ("W1", "W2")
 
 
 def param_shapes(n_features: int, hidden_units: int, n_outputs: int = 1) -> dict:

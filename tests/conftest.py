@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from neuralcore import device as nc_device
+from neuralcore import kernels
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def _no_backend_env(monkeypatch):
     """Tests choose their backend explicitly; a developer's NEURALCORE_BACKEND (or
     NEURALCORE_KERNELS) must not leak in."""
     monkeypatch.delenv(nc_device.ENV_VAR, raising=False)
-    monkeypatch.delenv(nc_device.KERNELS_ENV_VAR, raising=False)
+    monkeypatch.delenv(kernels.ENV_VAR, raising=False)
 
 
 @pytest.fixture

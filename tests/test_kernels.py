@@ -10,7 +10,7 @@ against its generic path. On CuPy the same tests check the CUDA kernels
 import numpy as np
 import pytest
 
-from neuralcore import LogisticRegression, device, logistic, train
+from neuralcore import LogisticRegression, device, kernels, logistic, train
 from neuralcore.optim import adam, gradient_descent, inverse_time_decay
 
 # Feature counts for each kernel layout (see neuralcore/_cuda.py's layout()): teams of 8 lanes
@@ -40,12 +40,12 @@ def tolerance(case):
 
 def check_kernels_used(case, X):
     """On CuPy the kernels must really be there, so these tests compare two implementations."""
-    kernels = device.fused_logistic(X, logistic.loss_and_grads, logistic.gd_step)
+    fused = kernels.logistic_steps(X, logistic.loss_and_grads, logistic.gd_step)
     if case.name == "cupy":
-        assert kernels is not None
+        assert fused is not None
     else:
-        assert kernels is None
-    return kernels
+        assert fused is None
+    return fused
 
 
 class TestStepFunctions:
@@ -198,8 +198,8 @@ class TestEstimator:
         y = Y_host[:, 0]
         settings = dict(learning_rate=0.3, max_iter=300, alpha=1e-3, batch_size=batch_size, random_state=0)
         with_kernels = LogisticRegression(**settings).fit(X, y)
-        monkeypatch.setenv(device.KERNELS_ENV_VAR, "off")
-        assert device.fused_logistic(X, None, None) is None
+        monkeypatch.setenv(kernels.ENV_VAR, "off")
+        assert kernels.logistic_steps(X, None, None) is None
         reference = LogisticRegression(**settings).fit(X, y)
         rtol = 1e-9 if backend_case.dtype == "float64" else 1e-3
         np.testing.assert_allclose(with_kernels.loss_curve_, reference.loss_curve_, rtol=rtol)
@@ -225,25 +225,25 @@ class TestEstimator:
 class TestSwitch:
     @pytest.mark.parametrize("value", ["off", "OFF", "0", "false", "no"])
     def test_off(self, monkeypatch, value):
-        monkeypatch.setenv(device.KERNELS_ENV_VAR, value)
-        assert not device.kernels_enabled()
+        monkeypatch.setenv(kernels.ENV_VAR, value)
+        assert not kernels.enabled()
 
     @pytest.mark.parametrize("value", ["auto", "on", "1", ""])
     def test_on(self, monkeypatch, value):
-        monkeypatch.setenv(device.KERNELS_ENV_VAR, value)
-        assert device.kernels_enabled()
+        monkeypatch.setenv(kernels.ENV_VAR, value)
+        assert kernels.enabled()
 
     def test_invalid_value_names_the_variable(self, monkeypatch):
-        monkeypatch.setenv(device.KERNELS_ENV_VAR, "fast")
+        monkeypatch.setenv(kernels.ENV_VAR, "fast")
         with pytest.raises(ValueError, match="NEURALCORE_KERNELS='fast'"):
-            device.kernels_enabled()
+            kernels.enabled()
 
     @pytest.mark.parametrize("model", [LogisticRegression(max_iter=2), "two-layer"])
     def test_invalid_value_fails_every_fit(self, backend_case, monkeypatch, model):
         from neuralcore import TwoLayerNet
 
         model = TwoLayerNet(3, max_iter=2) if model == "two-layer" else model
-        monkeypatch.setenv(device.KERNELS_ENV_VAR, "fast")
+        monkeypatch.setenv(kernels.ENV_VAR, "fast")
         X, Y, _ = problem(20, 3)
         with pytest.raises(ValueError, match="NEURALCORE_KERNELS='fast' is not valid"):
             model.fit(backend_case.asarray(X), Y[:, 0])
@@ -272,7 +272,7 @@ class TestElementwiseKernels:
         z_host = np.concatenate([rng.normal(size=(300, 1)) * 5, [[1e4], [-1e4], [0.0], [40.0], [-40.0]]])
         y_host = (rng.random(z_host.shape) > 0.5).astype(np.float64)
         z, y = backend_case.asarray(z_host), backend_case.asarray(y_host)
-        compiled = device.run_kernel("binary_output_and_cross_entropy", z, y)
+        compiled = kernels.binary_output_and_cross_entropy(z, y)
         assert (compiled is not None) == (backend_case.name == "cupy")
         A, cost = losses.output_and_cross_entropy(z, y)
         backend_case.assert_on_case(A)
@@ -288,7 +288,7 @@ class TestElementwiseKernels:
     def test_several_outputs_use_the_array_api_code(self, backend_case):
         z = backend_case.asarray(np.zeros((4, 3)))
         y = backend_case.asarray(np.eye(3)[[0, 1, 2, 0]])
-        assert device.run_kernel("binary_output_and_cross_entropy", z, y) is None  # declined on every backend
+        assert kernels.binary_output_and_cross_entropy(z, y) is None  # declined on every backend
         from neuralcore import losses
 
         _, cost = losses.output_and_cross_entropy(z, y)
@@ -300,7 +300,7 @@ class TestElementwiseKernels:
         rng = np.random.default_rng(6)
         params = {"W": backend_case.asarray(rng.normal(size=(30, 4))), "b": backend_case.asarray(rng.normal(size=4))}
         grads = {k: backend_case.asarray(rng.normal(size=v.shape) * 3) for k, v in params.items()}
-        kernel = device.run_kernel("descend", params["W"], grads["W"], -0.3)
+        kernel = kernels.descend(params["W"], grads["W"], -0.3)
         assert (kernel is not None) == (backend_case.name == "cupy")
         optimizer = gradient_descent(0.3)
         updates, _ = optimizer.update(grads, optimizer.init(params), params)
@@ -342,7 +342,7 @@ class TestElementwiseKernels:
         X = backend_case.asarray(X_host)
         settings = dict(hidden_units=6, activation="tanh", learning_rate=0.5, max_iter=200, random_state=0)
         with_kernels = TwoLayerNet(**settings).fit(X, Y_host[:, 0])
-        monkeypatch.setenv(device.KERNELS_ENV_VAR, "off")
+        monkeypatch.setenv(kernels.ENV_VAR, "off")
         reference = TwoLayerNet(**settings).fit(X, Y_host[:, 0])
         rtol = 1e-9 if backend_case.dtype == "float64" else 1e-3
         np.testing.assert_allclose(with_kernels.loss_curve_, reference.loss_curve_, rtol=rtol)
@@ -350,7 +350,8 @@ class TestElementwiseKernels:
 
 class TestOptimizerContract:
     def test_gradient_descent_is_still_an_init_update_pair(self):
-        init, update = gradient_descent(0.1)
+        optimizer = gradient_descent(0.1)
+        init, update = optimizer.init, optimizer.update
         assert callable(init) and callable(update)
 
     def test_a_replaced_update_is_not_fused(self, backend_case):
