@@ -66,7 +66,7 @@ def main(argv=None) -> int:
         params = {"W": cupy.zeros((12288, 1), dtype=dtype), "b": cupy.zeros((1,), dtype=dtype)}
         loss, step = logistic.step_functions(X)
         start = time.perf_counter()
-        result = train.train(loss, params, X, Y, optimizer=gradient_descent(0.005), max_iter=2000, step=step)
+        result = train.train(train.Steps(loss, step), params, (X, Y), optimizer=gradient_descent(0.005), max_iter=2000)
         float(result.loss_curve[-1])
         loop = time.perf_counter() - start
         print(f"209 x 12288 {dtype}, min row groups {groups}: fit(max_iter=2000) {fit * 1e3:.1f} ms, of which the training loop alone "

@@ -141,7 +141,7 @@ def case_large(args, rng):
         loss, step = logistic.step_functions(X)
 
         def neuralcore_steps():
-            result = train.train(loss, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps, step=step)
+            result = train.train(train.Steps(loss, step), params, (X, Y), optimizer=gradient_descent(0.1), max_iter=steps)
             return sync(result.params["b"])
 
         def two_pass_numpy():
@@ -213,7 +213,7 @@ def case_compute(args, rng):
         loss = lambda p, X_, Y_: two_layer.loss_and_grads(p, X_, Y_, activation="tanh")  # noqa: E731
 
         def ours():
-            return sync(train.train(loss, params, X, Y, optimizer=gradient_descent(0.1), max_iter=steps).params["b2"])
+            return sync(train.train(loss, params, (X, Y), optimizer=gradient_descent(0.1), max_iter=steps).params["b2"])
 
         t_ours = median_time(ours, repeats=args.repeats) / steps
         t_torch = median_time(lambda: torch_two_layer(X_host, y, W1, W2, steps, 0.1, activation="tanh", device=torch_device),

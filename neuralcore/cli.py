@@ -27,6 +27,7 @@ from .datasets import BUILTIN
 from .exceptions import ConvergenceWarning, DivergenceError
 from .losses import cross_entropy
 from .persistence import load
+from .progress import interactive
 
 __all__ = ["main"]
 
@@ -144,7 +145,7 @@ def _train(args) -> int:
         test = load_data(args.test, target=args.target, x_key=args.x_key, y_key=args.y_key,
                          preprocessing=data.preprocessing, feature_names=data.feature_names)
     placement = nc_device.resolve_backend(args.backend)
-    verbose = 0 if (args.quiet or args.json) else (1 if _terminal(sys.stderr) and _has_tqdm() else 2)
+    verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
                   backend=args.backend, dtype=args.dtype, verbose=verbose)
     if args.learning_rate is not None:
@@ -285,12 +286,12 @@ def _info(args) -> int:
     rows = []
     for name in nc_device.KNOWN_BACKENDS:
         usable, reason = nc_device.backend_status(name)
-        rows.append({"backend": name, "usable": usable, "detail": reason, "devices": _devices(name) if usable else []})
+        rows.append({"backend": name, "usable": usable, "detail": reason, "devices": nc_device.list_devices(name) if usable else []})
     auto = nc_device.resolve_backend("auto")
-    kernels = kernels.enabled()
+    kernels_on = kernels.enabled()
     cupy_usable = nc_device.backend_status("cupy")[0]
     kernel_note = ("CUDA kernels for CuPy arrays (fused logistic-regression steps, output and cost, updates)"
-                   + ("" if cupy_usable else "; CuPy is not usable here, so none run")) if kernels else \
+                   + ("" if cupy_usable else "; CuPy is not usable here, so none run")) if kernels_on else \
         "off: the Array API code runs everywhere"
     report = {
         "neuralcore": __version__,
@@ -300,7 +301,7 @@ def _info(args) -> int:
         "array_api_compat": array_api_compat.__version__,
         "auto": str(auto),
         "environment": {nc_device.ENV_VAR: _env(), kernels.ENV_VAR: os.environ.get(kernels.ENV_VAR, "")},
-        "compiled_kernels": {"enabled": kernels, "usable": kernels and cupy_usable, "detail": kernel_note},
+        "compiled_kernels": {"enabled": kernels_on, "usable": kernels_on and cupy_usable, "detail": kernel_note},
         "backends": rows,
     }
     if args.json:
@@ -318,33 +319,6 @@ def _info(args) -> int:
         devices = f"  devices: {', '.join(row['devices'])}" if row["devices"] else ""
         print(f"  {row['backend']:<17} {mark}  {row['detail']}{devices}")
     return 0
-
-
-def _devices(name: str) -> list:
-    try:
-        if name == "cupy":
-            import cupy
-
-            out = []
-            for index in range(cupy.cuda.runtime.getDeviceCount()):
-                props = cupy.cuda.runtime.getDeviceProperties(index)
-                memory = props["totalGlobalMem"] / 2**30
-                out.append(f"cupy:{index} {props['name'].decode()} ({memory:.0f} GiB)")
-            return out
-        if name == "torch":
-            import torch
-
-            out = ["torch:cpu"]
-            if torch.cuda.is_available():
-                out += [f"torch:cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())]
-            return out
-        if name == "array_api_strict":
-            backend = nc_device.resolve_backend(name)
-            return [f"array_api_strict:{nc_device._device_label(name, d)}"
-                    for d in backend.xp.__array_namespace_info__().devices()]
-    except Exception as exc:  # a device query must not break the report
-        return [f"(could not list devices: {exc})"]
-    return [f"{name}:cpu"]
 
 
 def _datasets(args) -> int:
@@ -367,11 +341,6 @@ class _Printer:
     def __call__(self, text: str):
         if not self.quiet:
             print(text, flush=True)
-
-
-def _terminal(stream) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def _has_tqdm() -> bool:

@@ -32,6 +32,7 @@ __all__ = [
     "available_backends",
     "backend_of",
     "backend_status",
+    "ChunkedReductions",
     "chunk_rows",
     "compute",
     "delayed",
@@ -39,9 +40,13 @@ __all__ = [
     "is_chunked",
     "get_namespace",
     "is_host",
+    "list_devices",
+    "label_array",
+    "map_row_chunks",
     "resolve_backend",
     "to_backend",
     "to_numpy",
+    "whole_rows",
 ]
 
 logger = logging.getLogger("neuralcore")
@@ -309,6 +314,42 @@ def _device_label(name: str, device) -> str:
 # ----------------------------------------------------------------------- inspection
 
 
+def list_devices(name: str) -> list:
+    """Human-readable names of the devices backend ``name`` can use here (``neuralcore info``).
+
+    Never raises: a failing device query is reported as one entry.
+
+    Examples
+    --------
+    >>> list_devices("numpy")
+    ['numpy:cpu']
+    """
+    try:
+        if name == "cupy":
+            import cupy
+
+            out = []
+            for index in range(cupy.cuda.runtime.getDeviceCount()):
+                props = cupy.cuda.runtime.getDeviceProperties(index)
+                memory = props["totalGlobalMem"] / 2**30
+                out.append(f"cupy:{index} {props['name'].decode()} ({memory:.0f} GiB)")
+            return out
+        if name == "torch":
+            import torch
+
+            out = ["torch:cpu"]
+            if torch.cuda.is_available():
+                out += [f"torch:cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())]
+            return out
+        if name == "array_api_strict":
+            backend = resolve_backend(name)
+            return [f"array_api_strict:{_device_label(name, d)}"
+                    for d in backend.xp.__array_namespace_info__().devices()]
+    except Exception as exc:  # a device query must not break the report
+        return [f"(could not list devices: {exc})"]
+    return [f"{name}:cpu"]
+
+
 def is_host(x) -> bool:
     """True for host data: NumPy arrays, lists, scalars, and anything that is
     not an array of an Array API library (a pandas DataFrame, say)."""
@@ -458,14 +499,14 @@ def is_chunked(x) -> bool:
     return aac.is_dask_array(x)
 
 
-def chunk_rows(x) -> list:
-    """The row blocks of a chunked 2-D (or 1-D) array, as lazy objects in row order.
+def whole_rows(x):
+    """A chunked 2-D array with the feature axis in one chunk, so that each block holds whole samples."""
+    return x.rechunk({1: -1}) if x.ndim == 2 and x.numblocks[1] != 1 else x
 
-    The feature axis is merged into one chunk first, so each block holds whole
-    samples.
-    """
-    if x.ndim == 2 and x.numblocks[1] != 1:
-        x = x.rechunk({1: -1})
+
+def chunk_rows(x) -> list:
+    """The row blocks of a chunked 2-D (or 1-D) array, as lazy objects in row order, each of whole samples."""
+    x = whole_rows(x)
     blocks = x.to_delayed()
     return list(blocks[:, 0] if x.ndim == 2 else blocks)
 
@@ -482,3 +523,52 @@ def compute(*values):
     import dask
 
     return dask.compute(*values)
+
+
+def map_row_chunks(x, function, n_columns: int | None, dtype):
+    """Apply ``function`` (host NumPy rows -> rows) to each row chunk of ``x``, lazily.
+
+    Returns a Dask array of shape (n_samples, n_columns), or (n_samples,) for
+    ``n_columns=None``, chunked like ``x``'s rows.
+    """
+    x = whole_rows(x)
+    if n_columns is None:
+        return x.map_blocks(lambda block: function(np.asarray(block)), dtype=dtype, drop_axis=1, chunks=(x.chunks[0],))
+    return x.map_blocks(lambda block: function(np.asarray(block)), dtype=dtype, chunks=(x.chunks[0], (n_columns,)))
+
+
+class ChunkedReductions:
+    """The reductions a finiteness check needs (``sum``, ``all``, ``isfinite``) on a Dask array, computed at once."""
+
+    @staticmethod
+    def sum(x):
+        return x.sum().compute()
+
+    @staticmethod
+    def all(x):
+        return x.all().compute()
+
+    @staticmethod
+    def isfinite(x):
+        return np.isfinite(x)
+
+
+# ---------------------------------------------------------------- labels on a device
+
+# Label dtypes that every backend can gather on the device (PyTorch lacks unsigned 16/32/64-bit take).
+_DEVICE_LABEL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64")
+
+
+def label_array(classes: np.ndarray, backend: str | Backend):
+    """``classes`` (host labels) as an array on ``backend`` to gather predicted labels from, or None
+    when that backend cannot hold or gather them (strings, objects, some unsigned integers): the
+    caller then gathers on the host.
+
+    Examples
+    --------
+    >>> label_array(np.asarray(["a", "b"]), "numpy") is None
+    True
+    """
+    if np.asarray(classes).dtype.name not in _DEVICE_LABEL_DTYPES:
+        return None
+    return to_backend(classes, backend)

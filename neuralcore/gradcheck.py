@@ -15,6 +15,7 @@ import numpy as np
 
 from array_api_compat import array_namespace
 
+from .data import ArrayData
 from .device import backend_of, to_backend, to_numpy, to_numpy_dtype
 from .init import check_random_state
 from .validation import check_labels, check_X, dtype_name, encode_labels
@@ -157,6 +158,5 @@ def gradcheck_estimator(
         rng = np.random.default_rng(0)
         params = {k: v + rng.normal(scale=0.1, size=v.shape) for k, v in params.items()}
     params = {k: to_backend(v, placement, dtype=Xb.dtype) for k, v in params.items()}
-    fn = estimator._loss_and_grads(placement.xp)
-    alpha = float(estimator.alpha)
-    return gradcheck(lambda p: fn(p, Xb, Y, alpha=alpha), params, eps=eps, tol=tol)
+    loss_and_grads = estimator._steps(ArrayData(Xb, Y)).loss_and_grads  # the estimator's alpha is bound
+    return gradcheck(lambda p: loss_and_grads(p, Xb, Y), params, eps=eps, tol=tol)

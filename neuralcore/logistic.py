@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 from . import kernels
 from .activations import output_activation
@@ -31,6 +31,7 @@ __all__ = [
     "backward",
     "forward",
     "gd_step",
+    "hessian",
     "init_params",
     "logits",
     "loss_and_grads",
@@ -145,3 +146,43 @@ def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):
     fused = kernels.logistic_steps(X, loss_and_grads, gd_step) if n_outputs == 1 else None
     pair = (loss_and_grads, gd_step) if fused is None else (fused.loss_and_grads, fused.gd_step)
     return tuple(functools.partial(function, alpha=alpha, xp=xp) for function in pair)
+
+
+def hessian(params: dict, X, /, *, alpha: float = 0.0, xp=None):
+    """Hessian of the cost (mean cross-entropy plus L2), over the rows of ``X``.
+
+    Ordered as the solvers pack the parameters: ``[W.ravel() (row-major), b]``,
+    a square matrix of side ``(n_features + 1) * K`` (Newton's method).
+    """
+    xp = array_namespace(X) if xp is None else xp
+    m, n_features = X.shape
+    Z = logits(params, X, xp=xp)
+    A = output_activation(Z, xp=xp)
+    K = A.shape[1]
+    dtype, dev = X.dtype, device(X)
+    if K == 1:
+        weights = [[A[:, 0] * (1 - A[:, 0])]]
+    else:
+        eye = xp.eye(K, dtype=dtype, device=dev)
+        weights = [[A[:, k] * (eye[k, l] - A[:, l]) for l in range(K)] for k in range(K)]
+    # blocks[k][l]: the (f + 1) x (f + 1) block of classes k and l, intercept last
+    rows = []
+    for k in range(K):
+        row = []
+        for l in range(K):
+            c = weights[k][l]
+            XtcX = X.T @ (xp.reshape(c, (-1, 1)) * X) / m
+            Xtc = xp.reshape(X.T @ c / m, (n_features, 1))
+            row.append((XtcX, Xtc, xp.reshape(xp.sum(c) / m, (1, 1))))
+        rows.append(row)
+    # Assemble in the packed order: index i * K + k for W[i, k], then f * K + k for b[k].
+    WW = xp.stack([xp.stack([rows[k][l][0] for l in range(K)], axis=0) for k in range(K)], axis=0)  # (K, K, f, f)
+    WW = xp.reshape(xp.permute_dims(WW, (2, 0, 3, 1)), (n_features * K, n_features * K))
+    Wb = xp.stack([xp.stack([rows[k][l][1][:, 0] for l in range(K)], axis=0) for k in range(K)], axis=0)  # (K, K, f)
+    Wb = xp.reshape(xp.permute_dims(Wb, (2, 0, 1)), (n_features * K, K))
+    bb = xp.stack([xp.stack([rows[k][l][2][0, 0] for l in range(K)]) for k in range(K)])  # (K, K)
+    if alpha:
+        WW = WW + alpha * xp.eye(n_features * K, dtype=dtype, device=dev)
+    top = xp.concat([WW, Wb], axis=1)
+    bottom = xp.concat([Wb.T, bb], axis=1)
+    return xp.concat([top, bottom], axis=0)

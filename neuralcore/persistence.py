@@ -25,12 +25,27 @@ import numpy as np
 from . import __version__
 from .device import resolve_backend, to_backend, to_numpy
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
+__all__ = ["ESTIMATORS", "FORMAT", "FORMAT_VERSION", "load", "register", "save"]
 
 FORMAT = "neuralcore-model"
 #: Bumped when a file written now could not be read correctly by an older reader.
 FORMAT_VERSION = 1
 _PARAM_PREFIX = "param."
+
+#: The estimator classes a model file may name, by class name (filled by :func:`register`).
+ESTIMATORS: dict = {}
+
+
+def register(cls):
+    """Class decorator: ``cls`` may be saved and loaded by name.
+
+    What this module needs of an estimator is a small public contract:
+    ``cls(**hyperparameters)``, ``get_params()``, ``param_shapes(n_features,
+    n_classes)`` (which validates the hyperparameters), ``fitted_state()``
+    and ``restore(**state)`` (see :class:`neuralcore.base.BaseClassifier`).
+    """
+    ESTIMATORS[cls.__name__] = cls
+    return cls
 
 
 def save(model, path, *, metadata: dict | None = None) -> str:
@@ -48,11 +63,11 @@ def save(model, path, *, metadata: dict | None = None) -> str:
     str
         The path written.
     """
-    model._check_fitted()
+    state = model.fitted_state()
     path = os.fspath(path)
-    classes = _classes_array(model.classes_)
+    classes = _classes_array(state["classes_"])
     hyperparameters, dropped = _json_hyperparameters(model.get_params())
-    params = {key: to_numpy(value) for key, value in model.params_.items()}
+    params = {key: to_numpy(value) for key, value in state["params_"].items()}
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -61,12 +76,12 @@ def save(model, path, *, metadata: dict | None = None) -> str:
         "hyperparameters": hyperparameters,
         "unsaved_hyperparameters": dropped,
         "dtype": next(iter(params.values())).dtype.name,
-        "n_features_in": int(model.n_features_in_),
+        "n_features_in": int(state["n_features_in_"]),
         "n_classes": int(classes.shape[0]),
         "param_shapes": {key: list(value.shape) for key, value in params.items()},
-        "trained_on": getattr(model, "trained_on_", None) or model.backend_,
-        "n_iter": int(model.n_iter_),
-        "loss_curve": [float(v) for v in model.loss_curve_],
+        "trained_on": state["trained_on_"] or state["backend_"],
+        "n_iter": int(state["n_iter_"]),
+        "loss_curve": [float(v) for v in state["loss_curve_"]],
         "metadata": metadata or {},
     }
     try:
@@ -114,8 +129,6 @@ def load(path, *, backend=None):
         Missing, truncated, corrupted, foreign or newer-format files, and
         arrays whose shapes do not match the metadata.
     """
-    from .estimators import LogisticRegression, TwoLayerNet  # estimators sit above this module's callers
-
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path}")
@@ -143,15 +156,14 @@ def load(path, *, backend=None):
             f"{path} was written by a newer neuralcore ({document.get('neuralcore_version')}, model format "
             f"{version}); this is neuralcore {__version__}, which reads format {FORMAT_VERSION}: upgrade neuralcore"
         )
-    estimators = {"LogisticRegression": LogisticRegression, "TwoLayerNet": TwoLayerNet}
     try:
-        cls = estimators[document["estimator"]]
-        model = cls(**{k: v for k, v in dict(document["hyperparameters"]).items() if k in cls._param_names()})
-        model._check_hyperparameters()
+        cls = ESTIMATORS[document["estimator"]]
+        names = set(cls().get_params())
+        model = cls(**{k: v for k, v in dict(document["hyperparameters"]).items() if k in names})
         n_features, n_classes = int(document["n_features_in"]), int(document["n_classes"])
         if n_features < 1 or n_classes < 2:
             raise ValueError(f"n_features_in={n_features}, n_classes={n_classes}")
-        expected = model._param_shapes(n_features, 1 if n_classes == 2 else n_classes)
+        expected = model.param_shapes(n_features, n_classes)
         dtype = np.dtype(document["dtype"])
         saved_shapes = dict(document["param_shapes"])
         loss_curve = [float(v) for v in document.get("loss_curve", [])]
@@ -173,15 +185,17 @@ def load(path, *, backend=None):
     if classes is None or classes.shape != (n_classes,):
         raise ValueError(f"{path}: the class labels are missing or do not match the metadata")
     placement = resolve_backend(backend or "numpy")
-    model.params_ = {key: to_backend(value, placement) for key, value in params.items()}
-    model.classes_ = classes
-    model.n_features_in_ = n_features
-    model.backend_ = placement.name
-    model.loss_curve_ = loss_curve
-    model.n_iter_ = n_iter
-    model.validation_scores_ = None
-    model.best_iteration_ = None
-    model.trained_on_ = document.get("trained_on")
+    model.restore(
+        params_={key: to_backend(value, placement) for key, value in params.items()},
+        classes_=classes,
+        n_features_in_=n_features,
+        backend_=placement.name,
+        trained_on_=document.get("trained_on"),
+        loss_curve_=loss_curve,
+        n_iter_=n_iter,
+        validation_scores_=None,
+        best_iteration_=None,
+    )
     model.metadata_ = metadata
     return model
 

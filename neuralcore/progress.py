@@ -9,8 +9,23 @@ and only for runs that last more than a second (tqdm is the optional extra
 from __future__ import annotations
 
 import sys
+from typing import NamedTuple, TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "Verbosity", "interactive"]
+
+
+class Verbosity(NamedTuple):
+    """How much :func:`neuralcore.train.train` reports, and where.
+
+    ``level``: 0 silent, 1 a progress bar, 2 the course's lines; ``print_every``:
+    epochs between two lines (default: see
+    :func:`neuralcore.train.default_print_every`); ``stream``: where the lines
+    go (default: standard output).
+    """
+
+    level: int = 0
+    print_every: int | None = None
+    stream: TextIO | None = None
 
 
 class Progress:
@@ -26,7 +41,7 @@ class Progress:
             try:
                 from tqdm.auto import tqdm
             except ImportError:
-                self.lines = _interactive(sys.stderr)
+                self.lines = interactive(sys.stderr)
             else:
                 # disable=None: no bar when stderr is not a terminal (logs, CI, pipes)
                 self.bar = tqdm(total=total, unit=self.unit[:2] if full_batch else "ep", disable=None, delay=1.0, leave=False, dynamic_ncols=True)
@@ -49,6 +64,7 @@ class Progress:
             self.bar = None
 
 
-def _interactive(stream) -> bool:
+def interactive(stream) -> bool:
+    """Whether ``stream`` is a terminal (a person watches it)."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

@@ -1,4 +1,4 @@
-"""Second-order solvers for logistic regression: L-BFGS and Newton (IRLS).
+"""Second-order solvers for logistic regression: L-BFGS and Newton (IRLS), on a data source.
 
 Both minimize the same objective as gradient descent, the mean cross-entropy
 plus ``alpha / 2 * ||W||^2`` (binary sigmoid or multinomial softmax), written
@@ -11,15 +11,16 @@ equals scikit-learn's ``LogisticRegression(C=1 / (alpha * n_samples))``.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, NamedTuple
 
 from array_api_compat import array_namespace, device
 
 from . import logistic
-from .activations import output_activation
+from .device import to_numpy_dtype
 
-__all__ = ["SOLVERS", "SolverResult", "default_tol", "lbfgs", "newton"]
+__all__ = ["SOLVERS", "SolverResult", "default_tol", "lbfgs", "newton", "solve"]
 
 _ARMIJO = 1e-4  # sufficient-decrease constant of the backtracking line search
 _MAX_HALVINGS = 40
@@ -50,14 +51,6 @@ class _Packed:
         return {"W": self.xp.reshape(theta[: self.size], self.shape), "b": theta[self.size :]}
 
 
-def _objective(X, Y, alpha, packer) -> Callable:
-    def value_and_grad(theta):
-        cost, grads = logistic.loss_and_grads(packer.unpack(theta), X, Y, alpha=alpha, xp=packer.xp)
-        return cost, packer.pack(grads)
-
-    return value_and_grad
-
-
 def _line_search(fg, theta, f, g, direction, xp, step=1.0):
     """Backtracking from ``step`` until the Armijo condition holds; returns the new point or None.
 
@@ -76,9 +69,9 @@ def _line_search(fg, theta, f, g, direction, xp, step=1.0):
         f_new, g_new = fg(candidate)
         f_new_host = float(f_new)
         if f_new_host < f_host and f_new_host <= f_host + _ARMIJO * step * slope:
-            return candidate, f_new, g_new, step
+            return candidate, f_new, g_new
         if f_new_host <= f_host + rounding and float(xp.max(xp.abs(g_new))) < g_size:
-            return candidate, f_new, g_new, step
+            return candidate, f_new, g_new
         step *= 0.5
     return None
 
@@ -100,7 +93,9 @@ def _stalled(g, xp, tol) -> str:
     )
 
 
-def _from_objective(objective, packer) -> Callable:
+def _packed_objective(objective, packer) -> Callable:
+    """``theta -> (cost, packed gradient)`` from ``objective(params) -> (cost, grads)``."""
+
     def value_and_grad(theta):
         cost, grads = objective(packer.unpack(theta))
         return cost, packer.pack(grads)
@@ -108,19 +103,17 @@ def _from_objective(objective, packer) -> Callable:
     return value_and_grad
 
 
-def lbfgs(
-    params: dict, X, Y, *, alpha: float, max_iter: int, tol: float, history: int = 10, objective: Callable | None = None
-) -> SolverResult:
+def lbfgs(loss_and_grads: Callable, params: dict, data, *, max_iter: int, tol: float, history: int = 10) -> SolverResult:
     """Limited-memory BFGS (two-loop recursion) with a backtracking line search.
 
     Stops when the largest gradient component is at most ``tol`` (converged),
     or, unconverged, when no step decreases the cost any more (the working
-    precision is exhausted) or after ``max_iter`` iterations. ``objective(params)
-    -> (cost, grads)`` replaces the in-memory cost (chunked data).
+    precision is exhausted) or after ``max_iter`` iterations. ``loss_and_grads(params,
+    X, Y)`` is evaluated on all of ``data`` (a source of :mod:`neuralcore.data`).
     """
     xp = array_namespace(params["W"])
     packer = _Packed(params, xp)
-    fg = _objective(X, Y, alpha, packer) if objective is None else _from_objective(objective, packer)
+    fg = _packed_objective(data.objective(loss_and_grads), packer)
     theta = packer.pack(params)
     f, g = fg(theta)
     s_list, y_list, rho_list = [], [], []
@@ -142,7 +135,7 @@ def lbfgs(
         if found is None:
             message = _stalled(g, xp, tol)
             break
-        theta_new, f, g_new, _ = found
+        theta_new, f, g_new = found
         s, y = theta_new - theta, g_new - g
         sy = float(xp.sum(s * y))
         if sy > 1e-12 * float(xp.sum(y * y)):
@@ -171,63 +164,20 @@ def _two_loop(g, s_list, y_list, rho_list, xp):
     return q
 
 
-def _hessian(params: dict, X, alpha: float, xp):
-    """Hessian of the objective in the packed order ``[W.ravel() (row-major), b]``."""
-    m, n_features = X.shape
-    Z = logistic.logits(params, X, xp=xp)
-    A = output_activation(Z, xp=xp)
-    K = A.shape[1]
-    dtype, dev = X.dtype, device(X)
-    if K == 1:
-        weights = [[A[:, 0] * (1 - A[:, 0])]]
-    else:
-        eye = xp.eye(K, dtype=dtype, device=dev)
-        weights = [[A[:, k] * (eye[k, l] - A[:, l]) for l in range(K)] for k in range(K)]
-    # blocks[k][l]: the (f + 1) x (f + 1) block of classes k and l, intercept last
-    rows = []
-    for k in range(K):
-        row = []
-        for l in range(K):
-            c = weights[k][l]
-            XtcX = X.T @ (xp.reshape(c, (-1, 1)) * X) / m
-            Xtc = xp.reshape(X.T @ c / m, (n_features, 1))
-            row.append((XtcX, Xtc, xp.reshape(xp.sum(c) / m, (1, 1))))
-        rows.append(row)
-    # Assemble in the packed order: index i * K + k for W[i, k], then f * K + k for b[k].
-    WW = xp.stack([xp.stack([rows[k][l][0] for l in range(K)], axis=0) for k in range(K)], axis=0)  # (K, K, f, f)
-    WW = xp.reshape(xp.permute_dims(WW, (2, 0, 3, 1)), (n_features * K, n_features * K))
-    Wb = xp.stack([xp.stack([rows[k][l][1][:, 0] for l in range(K)], axis=0) for k in range(K)], axis=0)  # (K, K, f)
-    Wb = xp.reshape(xp.permute_dims(Wb, (2, 0, 1)), (n_features * K, K))
-    bb = xp.stack([xp.stack([rows[k][l][2][0, 0] for l in range(K)]) for k in range(K)])  # (K, K)
-    if alpha:
-        WW = WW + alpha * xp.eye(n_features * K, dtype=dtype, device=dev)
-    top = xp.concat([WW, Wb], axis=1)
-    bottom = xp.concat([Wb.T, bb], axis=1)
-    return xp.concat([top, bottom], axis=0)
-
-
 def newton(
-    params: dict,
-    X,
-    Y,
-    *,
-    alpha: float,
-    max_iter: int,
-    tol: float,
-    objective: Callable | None = None,
-    hessian: Callable | None = None,
+    loss_and_grads: Callable, params: dict, data, *, hessian: Callable, max_iter: int, tol: float
 ) -> SolverResult:
     """Newton's method (iteratively reweighted least squares) with a backtracking line search.
 
     Each step solves ``H d = -g`` with the full Hessian, of size
     ``(n_features + 1) * K`` squared: meant for moderate ``n_features``.
-    ``objective(params)`` and ``hessian(params)`` replace the in-memory ones
-    (chunked data).
+    ``hessian(params, X)`` is the Hessian's mean over the rows of ``X``
+    (:func:`neuralcore.logistic.hessian`), evaluated on all of ``data``.
     """
     xp = array_namespace(params["W"])
     packer = _Packed(params, xp)
-    fg = _objective(X, Y, alpha, packer) if objective is None else _from_objective(objective, packer)
-    hessian = hessian or (lambda p: _hessian(p, X, alpha, xp))
+    fg = _packed_objective(data.objective(loss_and_grads), packer)
+    hessian = data.hessian(hessian)
     theta = packer.pack(params)
     f, g = fg(theta)
     size = theta.shape[0]
@@ -256,7 +206,7 @@ def newton(
         if found is None:
             message = _stalled(g, xp, tol)
             break
-        theta, f, g, _ = found
+        theta, f, g = found
     return SolverResult(packer.unpack(theta), loss_curve, len(loss_curve), converged, message)
 
 
@@ -267,3 +217,17 @@ SOLVERS = {"lbfgs": lbfgs, "newton": newton}
 def default_tol(dtype_name: str) -> float:
     """Gradient tolerance when none is given: float32 gradients carry rounding noise of about 1e-7 per term."""
     return 1e-8 if dtype_name == "float64" else 1e-5
+
+
+def solve(name: str, params: dict, data, *, alpha: float, max_iter: int, tol: float | None = None) -> SolverResult:
+    """Logistic regression by the solver ``name`` (a key of :data:`SOLVERS`) on a data source.
+
+    ``tol`` defaults to :func:`default_tol` of the parameters' dtype.
+    """
+    loss = functools.partial(logistic.loss_and_grads, alpha=alpha, xp=data.xp)
+    if tol is None:
+        tol = default_tol(to_numpy_dtype(params["W"].dtype).name)
+    if name == "newton":
+        hessian = functools.partial(logistic.hessian, alpha=alpha, xp=data.xp)
+        return newton(loss, params, data, hessian=hessian, max_iter=max_iter, tol=tol)
+    return SOLVERS[name](loss, params, data, max_iter=max_iter, tol=tol)

@@ -1,8 +1,9 @@
 """The training loop: forward, cost, backward, optimizer update, apply.
 
 One *epoch* is one pass over the data: a single update in full-batch mode (the
-textbook algorithm, where epochs and iterations coincide), ``ceil(n /
-batch_size)`` updates in mini-batch mode.
+textbook algorithm, where epochs and iterations coincide), one update per
+mini-batch otherwise. The loop trains on a *data source*
+(:mod:`neuralcore.data`: arrays in memory or Dask chunks) and never asks which.
 
 The cost of each epoch (and the validation score, when there is a validation
 set) stays a 0-d array on the training device; they are read back to the host
@@ -21,20 +22,36 @@ import warnings
 from typing import Callable, NamedTuple
 
 import numpy as np
-from array_api_compat import array_namespace, device
 
+from .data import ArrayData
 from .device import to_numpy
 from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import Optimizer, apply_updates, plain_rate
-from .progress import Progress
+from .progress import Progress, Verbosity
 
-__all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "TrainResult", "default_print_every", "train"]
+__all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "Steps", "TrainResult", "default_print_every", "train"]
 
 #: Epochs between two read-backs of the costs (at most).
 READBACK_EVERY = 256
 
 #: Bytes of parameters the loop may keep referenced between two read-backs.
 REFERENCE_BUDGET = 64 * 2**20
+
+
+class Steps(NamedTuple):
+    """The model functions the loop calls.
+
+    ``loss_and_grads(params, X, Y) -> (cost, grads)``: a 0-d array and a dict
+    keyed like ``params``. ``gd_step(params, X, Y, learning_rate) -> (cost,
+    new_params)``, optional: one whole plain gradient-descent step
+    (:func:`neuralcore.logistic.gd_step`, or a compiled kernel with its
+    contract), used instead of ``loss_and_grads`` plus ``optimizer.update``
+    when the optimizer is plain gradient descent
+    (:attr:`neuralcore.optim.Optimizer.plain_rate`).
+    """
+
+    loss_and_grads: Callable
+    gd_step: Callable | None = None
 
 
 class TrainResult(NamedTuple):
@@ -50,69 +67,54 @@ class TrainResult(NamedTuple):
         Epochs run (full batch: updates made).
     validation_scores : list of float or None
         Validation accuracy per epoch, when a validation set was given.
-    best_epoch : int or None
+    best_iteration : int or None
         Epoch whose parameters were returned by early stopping on the validation set.
-    converged : bool
-        True when a stopping rule ended training before ``max_iter``.
     """
 
     params: dict
     loss_curve: list
     n_iter: int
     validation_scores: list | None
-    best_epoch: int | None
-    converged: bool
+    best_iteration: int | None
 
 
 class _Record(NamedTuple):
     cost: object  # 0-d device array
     score: object  # 0-d device array or None
-    at: dict  # the parameters that ``score`` (and, in full batch, ``cost``) describe
-    after: dict  # the parameters at the end of the epoch
+    scored: dict  # the parameters that ``score`` (and, in full batch, ``cost``) describe
+    end: dict  # the parameters at the end of the epoch
 
 
 def train(
-    loss_and_grads: Callable,
+    steps,
     params: dict,
-    X,
-    Y,
+    data,
     *,
     optimizer: Optimizer,
     max_iter: int,
-    batch_size: int | None = None,
-    shuffle: bool = True,
     rng: np.random.Generator | None = None,
     tol: float | None = None,
     n_iter_no_change: int = 10,
     validation: Callable | None = None,
-    verbose: int = 0,
-    print_every: int | None = None,
-    stream=None,
-    batches: Callable | None = None,
-    step: Callable | None = None,
+    verbose: int | Verbosity = 0,
 ) -> TrainResult:
     """Train ``params`` by an optimizer, full batch or in mini-batches.
 
     Parameters
     ----------
-    loss_and_grads : callable
-        ``loss_and_grads(params, X, Y) -> (cost, grads)``: a 0-d array and a
-        dict keyed like ``params``.
+    steps : Steps or callable
+        The model functions; a callable is ``loss_and_grads`` alone.
     params : dict of arrays
-        Starting parameters, on the device of ``X``. Not modified.
-    X : array of shape (n_samples, n_features)
-    Y : array of shape (n_samples, n_outputs)
+        Starting parameters, where ``data`` trains them. Not modified.
+    data : data source or tuple (X, Y)
+        A source of :mod:`neuralcore.data` (which also says full batch or
+        mini-batches), or a pair of arrays ``X`` of shape (n_samples,
+        n_features) and ``Y`` of shape (n_samples, n_outputs), trained full batch.
     optimizer : Optimizer
     max_iter : int
         Epochs (full batch: updates, the textbook's iterations).
-    batch_size : int or None
-        ``None``: full batch. Else the mini-batch size; the last, smaller batch
-        of an epoch is used, not dropped.
-    shuffle : bool
-        Mini-batch mode: draw a new order of the samples each epoch, on the
-        host from ``rng`` (the same batches on every backend).
     rng : numpy.random.Generator
-        Source of the shuffling.
+        Source of the mini-batch shuffling.
     tol, n_iter_no_change : float or None, int
         Training-cost rule: stop after ``n_iter_no_change`` consecutive epochs
         whose cost did not improve on the best by at least ``tol``. ``None``
@@ -123,23 +125,11 @@ def train(
         (accuracy). Enables early stopping: training stops after
         ``n_iter_no_change`` epochs without improvement by more than ``tol``
         (or 0), and the best parameters are returned.
-    verbose : int
+    verbose : int or Verbosity
         0 silent; 1 a progress bar (tqdm, on a terminal, for runs longer than
-        a second); 2 the course's ``Cost after iteration i: J`` lines.
-    batches : callable, optional
-        ``batches(rng)`` yields one epoch's mini-batches ``(X_batch, Y_batch)``
-        instead of slicing ``X`` (chunked data: one chunk per batch, in an
-        order drawn from ``rng``). Implies mini-batch mode.
-    step : callable, optional
-        ``step(params, X, Y, learning_rate) -> (cost, new_params)``: a fused
-        plain gradient-descent step (:func:`neuralcore.logistic.gd_step` or a
-        compiled kernel with its contract). Used instead of ``loss_and_grads``
-        plus ``optimizer.update`` when the optimizer is plain gradient descent
-        (:func:`neuralcore.optim.plain_rate`); ignored otherwise.
-    print_every : int, optional
-        Epochs between two printed lines with ``verbose=2``; by default the
-        power of ten that gives 10 to 100 lines (100 for the course's 2000
-        iterations, 1000 for its 10000), see :func:`default_print_every`.
+        a second); 2 the course's ``Cost after iteration i: J`` lines, every
+        ``Verbosity.print_every`` epochs (by default the power of ten that
+        gives 10 to 100 lines, see :func:`default_print_every`).
 
     Returns
     -------
@@ -156,20 +146,24 @@ def train(
         A NaN or infinite cost. It names the epoch and carries the last
         parameters known to give finite costs.
     """
-    xp = array_namespace(X)
-    n_samples = X.shape[0]
-    full_batch = batches is None and (batch_size is None or batch_size >= n_samples)
-    if print_every is None:
-        print_every = default_print_every(max_iter)
-    block = _block_length(params, print_every if verbose >= 2 else READBACK_EVERY)
+    steps = steps if isinstance(steps, Steps) else Steps(steps)
+    data = ArrayData(*data) if isinstance(data, tuple) else data
+    verbose = verbose if isinstance(verbose, Verbosity) else Verbosity(verbose)
+    xp, full_batch = data.xp, data.full_batch
+    print_every = verbose.print_every or default_print_every(max_iter)
+    block = _block_length(params, print_every if verbose.level >= 2 else READBACK_EVERY)
     if not full_batch:
         block = 1  # an epoch is many steps: one read-back per epoch costs nothing
     rng = np.random.default_rng() if rng is None else rng
     watcher = _Stopping(tol, n_iter_no_change, has_validation=validation is not None)
-    progress = Progress(max_iter, verbose=verbose, print_every=print_every, full_batch=full_batch, stream=stream)
+    progress = Progress(max_iter, verbose=verbose.level, print_every=print_every, full_batch=full_batch,
+                        stream=verbose.stream)
     state = optimizer.init(params)
-    rate = plain_rate(optimizer) if step is not None else None
-    fused = _Fused(step, rate) if rate is not None else None
+    rate = plain_rate(optimizer) if steps.gd_step is not None else None
+    if full_batch:
+        whole = _Whole(data.objective(steps.loss_and_grads), data.fused(steps.gd_step) if rate else None, rate)
+    else:
+        fused = _Fused(steps.gd_step, rate) if rate is not None else None
     loss_curve: list[float] = []
     scores: list[float] | None = [] if validation is not None else None
     pending: list[_Record] = []
@@ -180,11 +174,10 @@ def train(
             start = params
             if full_batch:
                 score = validation(params) if validation is not None else None
-                cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X, Y)
+                cost, params, state = whole(optimizer, params, state)
                 pending.append(_Record(cost, score, start, params))
             else:
-                epoch_batches = batches(rng) if batches is not None else _slices(X, Y, batch_size, shuffle, rng, xp)
-                cost, params, state = _epoch(loss_and_grads, params, state, optimizer, epoch_batches, n_samples, fused)
+                cost, params, state = _epoch(steps.loss_and_grads, params, state, optimizer, data, rng, fused)
                 score = validation(params) if validation is not None else None
                 pending.append(_Record(cost, score, params, params))
             progress.advance()
@@ -199,7 +192,7 @@ def train(
                     # full batch: the parameters of the previous iteration; mini-batches: those
                     # at the start of this epoch (every batch cost before was finite)
                     previous = pending[offset - 1] if offset else None
-                    good = last_good if previous is None else (previous.at if full_batch else previous.after)
+                    good = last_good if previous is None else (previous.scored if full_batch else previous.end)
                     progress.close()
                     raise _divergence(index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index)
                 loss_curve.append(value)
@@ -209,7 +202,7 @@ def train(
                     stop_at = index
                     break
             progress.report(first, loss_curve[first:])
-            last_good = pending[-1].at if full_batch else pending[-1].after
+            last_good = pending[-1].scored if full_batch else pending[-1].end
             pending = []
             if stop_at is not None:
                 break
@@ -227,7 +220,7 @@ def train(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_epoch, stop_at is not None)
+    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_epoch)
 
 
 def default_print_every(max_iter: int) -> int:
@@ -239,20 +232,6 @@ def default_print_every(max_iter: int) -> int:
     [1, 100, 1000]
     """
     return 10 ** max(0, len(str(max(int(max_iter), 1))) - 2)
-
-
-def _slices(X, Y, batch_size, shuffle, rng, xp):
-    n_samples = X.shape[0]
-    if shuffle:
-        # The permutation comes from the host generator: one seed, the same batches everywhere.
-        order = xp.asarray(rng.permutation(n_samples), dtype=xp.int64, device=device(X))
-    for begin in range(0, n_samples, batch_size):
-        end = min(begin + batch_size, n_samples)
-        if shuffle:
-            index = order[begin:end]
-            yield xp.take(X, index, axis=0), xp.take(Y, index, axis=0)
-        else:
-            yield X[begin:end, ...], Y[begin:end, ...]
 
 
 class _Fused(NamedTuple):
@@ -267,6 +246,24 @@ class _Fused(NamedTuple):
         return cost, params, state
 
 
+class _Whole(NamedTuple):
+    """One full-batch update: a fused step on all the data where the source has one, else
+    the objective on all the data and the optimizer's update."""
+
+    objective: Callable
+    fused: Callable | None
+    plain_rate: Callable | None
+
+    def __call__(self, optimizer, params, state):
+        if self.fused is not None:
+            rate, state = self.plain_rate(state)
+            cost, params = self.fused(params, rate)
+            return cost, params, state
+        cost, grads = self.objective(params)
+        updates, state = optimizer.update(grads, state, params)
+        return cost, apply_updates(params, updates), state
+
+
 def _step(loss_and_grads, optimizer, fused, params, state, X, Y):
     """One update on ``X``, ``Y``: ``(cost at params, new params, new state)``."""
     if fused is not None:
@@ -276,13 +273,13 @@ def _step(loss_and_grads, optimizer, fused, params, state, X, Y):
     return cost, apply_updates(params, updates), state
 
 
-def _epoch(loss_and_grads, params, state, optimizer, batches, n_samples, fused=None):
+def _epoch(loss_and_grads, params, state, optimizer, data, rng, fused=None):
     total = None
-    for X_batch, Y_batch in batches:
+    for X_batch, Y_batch in data.batches(rng):
         cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X_batch, Y_batch)
         weighted = cost * X_batch.shape[0]
         total = weighted if total is None else total + weighted
-    return total / n_samples, params, state
+    return total / data.n_samples, params, state
 
 
 def _block_length(params: dict, wanted: int) -> int:
@@ -327,11 +324,11 @@ class _Stopping:
         self.last_params = None
 
     def update(self, index, cost, score, record) -> bool:
-        self.last_params = record.after
+        self.last_params = record.end
         threshold = self.tol or 0.0
         if self.has_validation:
             if score > self.best + threshold:
-                self.best, self.best_epoch, self.best_params, self.count = score, index, record.at, 0
+                self.best, self.best_epoch, self.best_params, self.count = score, index, record.scored, 0
             else:
                 self.count += 1
             return self.count >= self.patience

@@ -14,7 +14,19 @@ import warnings
 
 import numpy as np
 
-from .device import Backend, backend_of, detach, is_chunked, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+from .device import (
+    Backend,
+    ChunkedReductions,
+    backend_of,
+    detach,
+    is_chunked,
+    is_host,
+    resolve_backend,
+    to_backend,
+    to_numpy,
+    to_numpy_dtype,
+    whole_rows,
+)
 
 __all__ = [
     "check_X",
@@ -186,27 +198,10 @@ def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
     if kind == "f" and np.dtype(X.dtype).name not in _FLOAT_NAMES and dtype is None:
         raise TypeError(f"{name} has dtype {X.dtype}, which neuralcore does not train in; pass dtype='float32'")
     work = dtype_name(dtype) if dtype is not None else (np.dtype(X.dtype).name if kind == "f" else "float64")
-    if kind == "f" and not _all_finite(X, _DaskSum):
+    if kind == "f" and not _all_finite(X, ChunkedReductions):
         raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
-    if X.numblocks[1] != 1:
-        X = X.rechunk({1: -1})
+    X = whole_rows(X)
     return X if np.dtype(X.dtype).name == work else X.astype(work)
-
-
-class _DaskSum:
-    """The two reductions :func:`_all_finite` needs, on a Dask array (computed at once)."""
-
-    @staticmethod
-    def sum(X):
-        return X.sum().compute()
-
-    @staticmethod
-    def all(X):
-        return X.all().compute()
-
-    @staticmethod
-    def isfinite(X):
-        return np.isfinite(X)
 
 
 def _all_finite(X, xp) -> bool:

@@ -166,23 +166,23 @@ def test_memory_stays_bounded_by_a_few_chunks(tmp_path):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_targets_held_once_in_the_working_dtype(monkeypatch, dtype):
     """The encoded labels go to the chunked data as they are: no float64 copy beside a float32 one."""
-    from neuralcore import chunked as nc_chunked
-    from neuralcore import estimators
+    from neuralcore import base
+    from neuralcore import data as nc_data
 
     encoded, received = [], []
-    original_encode, original_init = estimators.encode_labels, nc_chunked.ChunkedData.__init__
+    original_encode, original_init = base.encode_labels, nc_data.ChunkedData.__init__
 
     def encode(*args, **kwargs):
         result = original_encode(*args, **kwargs)
         encoded.append(result[1])
         return result
 
-    def init(self, X, Y):
+    def init(self, X, Y, **kwargs):
         received.append(Y)
-        original_init(self, X, Y)
+        original_init(self, X, Y, **kwargs)
 
-    monkeypatch.setattr(estimators, "encode_labels", encode)
-    monkeypatch.setattr(nc_chunked.ChunkedData, "__init__", init)
+    monkeypatch.setattr(base, "encode_labels", encode)
+    monkeypatch.setattr(nc_data.ChunkedData, "__init__", init)
     nc.LogisticRegression(max_iter=3).fit(chunked(X_PLANAR.astype(dtype)), Y_PLANAR)
     assert received[0] is encoded[0] and received[0].dtype == np.dtype(dtype)
 

@@ -89,7 +89,9 @@ class TestRegularization:
         assert ridge.loss_curve_[-1] == pytest.approx(data_cost + 0.05 * float(np.sum(W**2)), rel=1e-6)
 
     def test_biases_are_not_penalized(self):
-        grads = TwoLayerNet._loss_and_grads(TwoLayerNet(), np)
+        from neuralcore import two_layer
+
+        grads = two_layer.loss_and_grads
         params = {"W1": np.zeros((3, 2)), "b1": np.ones(2), "W2": np.zeros((2, 1)), "b2": np.ones(1)}
         _, with_l2 = grads(params, X2, y2.reshape(-1, 1).astype(float), alpha=10.0)
         _, without = grads(params, X2, y2.reshape(-1, 1).astype(float), alpha=0.0)

@@ -10,6 +10,7 @@ against its generic path. On CuPy the same tests check the CUDA kernels
 import numpy as np
 import pytest
 
+from neuralcore.data import ArrayData
 from neuralcore import LogisticRegression, device, kernels, logistic, train
 from neuralcore.optim import adam, gradient_descent, inverse_time_decay
 
@@ -153,15 +154,14 @@ class TestTrainingLoop:
     @pytest.mark.parametrize("batch_size", [None, 64])
     def test_fused_path_equals_generic_path(self, backend_case, batch_size):
         X, Y, params = on(backend_case, *problem(300, 5))
-        common = dict(max_iter=40, batch_size=batch_size, rng=None)
-        generic = train.train(
-            lambda p, x, y: logistic.loss_and_grads(p, x, y, alpha=0.01), params, X, Y,
-            optimizer=gradient_descent(inverse_time_decay(0.5, 0.1)), **{**common, "rng": np.random.default_rng(1)},
-        )
-        fused = train.train(
-            lambda p, x, y: logistic.loss_and_grads(p, x, y, alpha=0.01), params, X, Y,
-            optimizer=gradient_descent(inverse_time_decay(0.5, 0.1)), **{**common, "rng": np.random.default_rng(1)},
-            step=lambda p, x, y, rate: logistic.gd_step(p, x, y, rate, alpha=0.01),
+        loss = lambda p, x, y: logistic.loss_and_grads(p, x, y, alpha=0.01)  # noqa: E731
+        step = lambda p, x, y, rate: logistic.gd_step(p, x, y, rate, alpha=0.01)  # noqa: E731
+        generic, fused = (
+            train.train(
+                steps, params, ArrayData(X, Y, batch_size=batch_size),
+                optimizer=gradient_descent(inverse_time_decay(0.5, 0.1)), max_iter=40, rng=np.random.default_rng(1),
+            )
+            for steps in (loss, train.Steps(loss, step))
         )
         assert fused.loss_curve == generic.loss_curve
         for key in params:
@@ -175,19 +175,13 @@ class TestTrainingLoop:
         def refuse(*args):
             raise AssertionError("a fused gradient-descent step was used with Adam")
 
-        result = train.train(
-            lambda p, x, y: logistic.loss_and_grads(p, x, y), params, X, Y, optimizer=adam(0.01), max_iter=5, step=refuse
-        )
+        result = train.train(train.Steps(lambda p, x, y: logistic.loss_and_grads(p, x, y), refuse), params, (X, Y), optimizer=adam(0.01), max_iter=5)
         assert len(result.loss_curve) == 5
 
     def test_bad_schedule_still_reported(self, backend_case):
         X, Y, params = on(backend_case, *problem(20, 2))
         with pytest.raises(ValueError, match="learning-rate schedule returned"):
-            train.train(
-                lambda p, x, y: logistic.loss_and_grads(p, x, y), params, X, Y,
-                optimizer=gradient_descent(lambda step: -1.0), max_iter=3,
-                step=lambda p, x, y, rate: logistic.gd_step(p, x, y, rate),
-            )
+            train.train(train.Steps(lambda p, x, y: logistic.loss_and_grads(p, x, y), lambda p, x, y, rate: logistic.gd_step(p, x, y, rate)), params, (X, Y), optimizer=gradient_descent(lambda step: -1.0), max_iter=3)
 
 
 class TestEstimator:
@@ -320,15 +314,8 @@ class TestElementwiseKernels:
         host = two_layer.init_params(6, 5, rng=np.random.default_rng(0), init="he")
         params = {k: backend_case.asarray(v) for k, v in host.items()}
         kwargs = dict(activation="relu", alpha=0.01)
-        generic = train.train(
-            lambda p, x, y: two_layer.loss_and_grads(p, x, y, **kwargs), params, X, Y,
-            optimizer=gradient_descent(0.1), max_iter=30,
-        )
-        fused = train.train(
-            lambda p, x, y: two_layer.loss_and_grads(p, x, y, **kwargs), params, X, Y,
-            optimizer=gradient_descent(0.1), max_iter=30,
-            step=lambda p, x, y, rate: two_layer.gd_step(p, x, y, rate, **kwargs),
-        )
+        generic = train.train(lambda p, x, y: two_layer.loss_and_grads(p, x, y, **kwargs), params, (X, Y), optimizer=gradient_descent(0.1), max_iter=30)
+        fused = train.train(train.Steps(lambda p, x, y: two_layer.loss_and_grads(p, x, y, **kwargs), lambda p, x, y, rate: two_layer.gd_step(p, x, y, rate, **kwargs)), params, (X, Y), optimizer=gradient_descent(0.1), max_iter=30)
         assert fused.loss_curve == generic.loss_curve
         for key in params:
             np.testing.assert_array_equal(
@@ -368,10 +355,7 @@ class TestOptimizerContract:
 
         optimizer = base._replace(update=clipped)
         assert plain_rate(optimizer) is None
-        train.train(
-            lambda p, x, y: logistic.loss_and_grads(p, x, y), params, X, Y, optimizer=optimizer, max_iter=4,
-            step=lambda p, x, y, rate: logistic.gd_step(p, x, y, rate),
-        )
+        train.train(train.Steps(lambda p, x, y: logistic.loss_and_grads(p, x, y), lambda p, x, y, rate: logistic.gd_step(p, x, y, rate)), params, (X, Y), optimizer=optimizer, max_iter=4)
         assert len(calls) == 4
 
 

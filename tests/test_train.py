@@ -4,6 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
+from neuralcore.data import ArrayData
+from neuralcore.progress import Verbosity
 from neuralcore import ConvergenceWarning, DivergenceError, LogisticRegression, logistic, train
 from neuralcore.optim import gradient_descent
 
@@ -47,10 +49,7 @@ def reference_gd(X, Y, learning_rate, steps, batch_size=None, permutations=None)
 class TestFullBatch:
     @pytest.mark.parametrize("max_iter", [1, 255, 256, 257, 600])
     def test_one_cost_per_iteration_across_readback_blocks(self, backend_case, max_iter):
-        result = train.train(
-            loss_and_grads, start(backend_case), backend_case.asarray(X), backend_case.asarray(Y),
-            optimizer=gradient_descent(0.5), max_iter=max_iter,
-        )
+        result = train.train(loss_and_grads, start(backend_case), (backend_case.asarray(X), backend_case.asarray(Y)), optimizer=gradient_descent(0.5), max_iter=max_iter)
         assert len(result.loss_curve) == max_iter and result.n_iter == max_iter
         assert all(isinstance(c, float) for c in result.loss_curve)
         W_ref, _, costs_ref = reference_gd(X, Y, 0.5, max_iter)
@@ -59,17 +58,17 @@ class TestFullBatch:
         np.testing.assert_allclose(backend_case.to_numpy(result.params["W"]), W_ref, rtol=rtol)
         for value in result.params.values():
             backend_case.assert_on_case(value)
-        assert result.validation_scores is None and not result.converged
+        assert result.validation_scores is None
 
     def test_starting_parameters_not_modified(self, backend_case):
         params = start(backend_case)
-        train.train(loss_and_grads, params, backend_case.asarray(X), backend_case.asarray(Y), optimizer=gradient_descent(0.5), max_iter=5)
+        train.train(loss_and_grads, params, (backend_case.asarray(X), backend_case.asarray(Y)), optimizer=gradient_descent(0.5), max_iter=5)
         assert not backend_case.to_numpy(params["W"]).any()
 
     def test_reference_budget_bounds_the_block(self, monkeypatch):
         monkeypatch.setattr(train, "REFERENCE_BUDGET", 3 * 8 * 3)  # three epochs of W (2x1) + b (1)
         assert train._block_length(zeros(), 256) == 3
-        result = train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=10)
+        result = train.train(loss_and_grads, zeros(), (X, Y), optimizer=gradient_descent(0.5), max_iter=10)
         assert len(result.loss_curve) == 10
 
 
@@ -80,10 +79,7 @@ class TestMiniBatch:
         rng = np.random.default_rng(11)
         permutations = [rng.permutation(len(X)) for _ in range(epochs)]
         W_ref, _, costs_ref = reference_gd(X, Y, 0.3, epochs, batch_size=batch_size, permutations=permutations if batch_size < len(X) else None)
-        result = train.train(
-            loss_and_grads, start(backend_case), backend_case.asarray(X), backend_case.asarray(Y),
-            optimizer=gradient_descent(0.3), max_iter=epochs, batch_size=batch_size, rng=np.random.default_rng(11),
-        )
+        result = train.train(loss_and_grads, start(backend_case), ArrayData(backend_case.asarray(X), backend_case.asarray(Y), batch_size=batch_size), optimizer=gradient_descent(0.3), max_iter=epochs, rng=np.random.default_rng(11))
         rtol = 1e-10 if backend_case.dtype == "float64" else 1e-4
         assert len(result.loss_curve) == epochs
         if batch_size >= len(X):  # full batch: the cost is measured before the update
@@ -98,7 +94,7 @@ class TestMiniBatch:
             sizes.append(Xb.shape[0])
             return loss_and_grads(params, Xb, Yb)
 
-        train.train(recording, zeros(), X, Y, optimizer=gradient_descent(0.1), max_iter=2, batch_size=16, shuffle=False)
+        train.train(recording, zeros(), ArrayData(X, Y, batch_size=16, shuffle=False), optimizer=gradient_descent(0.1), max_iter=2)
         assert sizes == [16, 16, 8, 16, 16, 8]
 
     def test_no_shuffle_keeps_order(self):
@@ -108,14 +104,14 @@ class TestMiniBatch:
             seen.append(np.asarray(Xb)[0, 0])
             return loss_and_grads(params, Xb, Yb)
 
-        train.train(recording, zeros(), X, Y, optimizer=gradient_descent(0.1), max_iter=1, batch_size=10, shuffle=False)
+        train.train(recording, zeros(), ArrayData(X, Y, batch_size=10, shuffle=False), optimizer=gradient_descent(0.1), max_iter=1)
         assert seen == [X[0, 0], X[10, 0], X[20, 0], X[30, 0]]
 
 
 class TestStoppingRules:
     def test_tol_stops_and_keeps_the_last_parameters(self):
-        result = train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=5000, tol=1e-4, n_iter_no_change=5)
-        assert result.converged and result.n_iter < 5000
+        result = train.train(loss_and_grads, zeros(), (X, Y), optimizer=gradient_descent(0.5), max_iter=5000, tol=1e-4, n_iter_no_change=5)
+        assert result.n_iter < 5000
         costs = result.loss_curve
         # each of the last n_iter_no_change epochs failed to beat the best before it by tol
         for i in range(len(costs) - 5, len(costs)):
@@ -128,12 +124,12 @@ class TestStoppingRules:
 
     def test_convergence_warning_when_max_iter_comes_first(self):
         with pytest.warns(ConvergenceWarning, match="max_iter=20 before the cost stopped improving by tol=1e-12"):
-            train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=20, tol=1e-12)
+            train.train(loss_and_grads, zeros(), (X, Y), optimizer=gradient_descent(0.5), max_iter=20, tol=1e-12)
 
     def test_no_warning_without_tol(self):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=20)
+            train.train(loss_and_grads, zeros(), (X, Y), optimizer=gradient_descent(0.5), max_iter=20)
 
     def test_early_stopping_restores_the_best_parameters(self, backend_case):
         X_val = backend_case.asarray(X[:10] + 0.8)
@@ -146,15 +142,12 @@ class TestStoppingRules:
             scores_seen.append(score)
             return score
 
-        result = train.train(
-            loss_and_grads, start(backend_case), backend_case.asarray(X), backend_case.asarray(Y),
-            optimizer=gradient_descent(0.5), max_iter=400, validation=validation, n_iter_no_change=15,
-        )
+        result = train.train(loss_and_grads, start(backend_case), (backend_case.asarray(X), backend_case.asarray(Y)), optimizer=gradient_descent(0.5), max_iter=400, validation=validation, n_iter_no_change=15)
         scores = result.validation_scores
         assert len(scores) == result.n_iter == len(result.loss_curve)
-        best = result.best_epoch
+        best = result.best_iteration
         assert scores[best] == max(scores) and scores.index(max(scores)) == best
-        assert result.converged and result.n_iter == best + 16
+        assert result.n_iter == best + 16
         # full batch: the score of epoch e describes the parameters after e updates
         W_ref, _, _ = reference_gd(X, Y, 0.5, best)
         rtol = 1e-10 if backend_case.dtype == "float64" else 1e-4
@@ -164,19 +157,19 @@ class TestStoppingRules:
 class TestProgress:
     def test_verbose_2_prints_like_the_course(self):
         stream = io.StringIO()
-        result = train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=2500, verbose=2, stream=stream)
+        result = train.train(loss_and_grads, zeros(), (X, Y), optimizer=gradient_descent(0.5), max_iter=2500, verbose=Verbosity(2, stream=stream))
         lines = stream.getvalue().splitlines()
         assert lines == [f"Cost after iteration {i}: {result.loss_curve[i]:f}" for i in range(0, 2500, 100)]
         assert lines[0] == "Cost after iteration 0: 0.693147"
 
     def test_print_every(self):
         stream = io.StringIO()
-        train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=30, verbose=2, print_every=7, stream=stream)
+        train.train(loss_and_grads, zeros(), (X, Y), optimizer=gradient_descent(0.5), max_iter=30, verbose=Verbosity(2, print_every=7, stream=stream))
         assert [int(line.split()[3][:-1]) for line in stream.getvalue().splitlines()] == [0, 7, 14, 21, 28]
 
     def test_verbose_2_mini_batch_prints_epochs(self):
         stream = io.StringIO()
-        train.train(loss_and_grads, zeros(), X, Y, optimizer=gradient_descent(0.5), max_iter=3, batch_size=8, verbose=2, stream=stream)
+        train.train(loss_and_grads, zeros(), ArrayData(X, Y, batch_size=8), optimizer=gradient_descent(0.5), max_iter=3, verbose=Verbosity(2, stream=stream))
         assert [line.split(":")[0] for line in stream.getvalue().splitlines()] == [f"Cost after epoch {i}" for i in range(3)]
 
     def test_estimator_verbose_2(self, capsys):
@@ -221,7 +214,7 @@ class TestDivergence:
             return cost * np.inf, grads
 
         with pytest.raises(DivergenceError, match="cost at the starting parameters is not finite") as info:
-            train.train(broken, zeros(), X, Y, optimizer=gradient_descent(0.1), max_iter=3)
+            train.train(broken, zeros(), (X, Y), optimizer=gradient_descent(0.1), max_iter=3)
         assert info.value.iteration == 0 and not info.value.params["W"].any()
 
     @pytest.mark.parametrize("bad_at", [1, 255, 256, 257, 300])
@@ -234,7 +227,7 @@ class TestDivergence:
             return (cost * np.nan if calls["n"] == bad_at + 1 else cost), grads
 
         with pytest.raises(DivergenceError, match=f"at iteration {bad_at} ") as info:
-            train.train(flaky, zeros(), X, Y, optimizer=gradient_descent(0.1), max_iter=400)
+            train.train(flaky, zeros(), (X, Y), optimizer=gradient_descent(0.1), max_iter=400)
         W_ref, _, _ = reference_gd(X, Y, 0.1, bad_at - 1)
         np.testing.assert_allclose(info.value.params["W"], W_ref, rtol=1e-12)
         assert len(info.value.loss_curve) == bad_at
@@ -248,6 +241,6 @@ class TestDivergence:
             return (cost * np.nan if calls["n"] == 9 else cost), grads  # batch 1 of epoch 2 (4 batches an epoch)
 
         with pytest.raises(DivergenceError, match="at iteration 2 ") as info:
-            train.train(flaky, zeros(), X, Y, optimizer=gradient_descent(0.1), max_iter=5, batch_size=10, shuffle=False)
+            train.train(flaky, zeros(), ArrayData(X, Y, batch_size=10, shuffle=False), optimizer=gradient_descent(0.1), max_iter=5)
         W_ref, _, _ = reference_gd(X, Y, 0.1, 2, batch_size=10)
         np.testing.assert_allclose(info.value.params["W"], W_ref, rtol=1e-12)

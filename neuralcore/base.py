@@ -1,0 +1,368 @@
+"""The estimators' shared contract: scikit-learn's, one fit transaction, one fitted state.
+
+:class:`BaseClassifier` holds what every classifier of neuralcore does the
+same way: hyperparameters stored verbatim (``get_params``/``set_params``), a
+``fit`` that validates once, places the data, draws the initial parameters on
+the host, trains on a data source (:mod:`neuralcore.data`) and then sets the
+fitted state **in one place, all at once** (:meth:`BaseClassifier._set_fitted`):
+a fit that fails or is interrupted leaves the estimator as it was, never with
+new labels beside old parameters. Predictions follow the fitted parameters:
+host data comes back as NumPy, backend arrays stay on their backend, Dask
+arrays stay lazy.
+
+A subclass says which model it trains with four small methods:
+``param_shapes``, ``_init_params``, ``_steps`` and ``_logits`` (and may
+override ``_fit_params`` to use another solver). Model files
+(:mod:`neuralcore.persistence`) know estimators through a small public
+contract: ``get_params``, :meth:`~BaseClassifier.param_shapes`,
+:meth:`~BaseClassifier.fitted_state` and :meth:`~BaseClassifier.restore`.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from . import kernels, persistence
+from .activations import output_activation
+from .data import sources
+from .device import (
+    backend_of,
+    is_chunked,
+    label_array,
+    map_row_chunks,
+    resolve_backend,
+    to_backend,
+    to_numpy,
+    to_numpy_dtype,
+)
+from .exceptions import DivergenceError, NotFittedError
+from .init import INITIALIZERS, check_random_state
+from .metrics import accuracy, predicted_index
+from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .train import train
+from .validation import (
+    check_chunked,
+    check_choice,
+    check_int,
+    check_labels,
+    check_number,
+    check_X,
+    dtype_name,
+    encode_labels,
+)
+
+__all__ = ["FITTED_ATTRIBUTES", "BaseClassifier"]
+
+#: The fitted state, set together by :meth:`BaseClassifier._set_fitted` (and nowhere else).
+FITTED_ATTRIBUTES = (
+    "params_",
+    "classes_",
+    "n_features_in_",
+    "backend_",
+    "trained_on_",
+    "loss_curve_",
+    "n_iter_",
+    "validation_scores_",
+    "best_iteration_",
+)
+
+
+class BaseClassifier:
+    """Shared machinery of the classifiers; subclasses say which model they train."""
+
+    _estimator_type = "classifier"  # scikit-learn < 1.6 reads this
+
+    def __sklearn_tags__(self):
+        """scikit-learn >= 1.6: a classifier, so model selection stratifies and scores by accuracy."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags  # only scikit-learn calls this
+
+        return Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(),
+            input_tags=InputTags(),
+            array_api_support=True,
+        )
+
+    # -------------------------------------------------------------- hyperparameters
+
+    @classmethod
+    def _param_names(cls) -> list:
+        return sorted(name for name in inspect.signature(cls.__init__).parameters if name != "self")
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Hyperparameters as a dict (scikit-learn's contract)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set hyperparameters by name; returns ``self``."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; valid: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        signature = inspect.signature(type(self).__init__).parameters
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, signature[k].default)]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _check_hyperparameters(self):
+        if not callable(self.learning_rate):
+            check_number("learning_rate", self.learning_rate, positive=True)
+        check_int("max_iter", self.max_iter, minimum=1)
+        check_int("verbose", self.verbose, minimum=0)
+        check_choice("init", self.init, tuple(INITIALIZERS))
+        if not isinstance(self.optimizer, Optimizer):
+            check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        if self.optimizer_params is not None and not isinstance(self.optimizer_params, dict):
+            raise TypeError(f"optimizer_params must be a dict or None, got {type(self.optimizer_params).__name__}")
+        check_int("batch_size", self.batch_size, minimum=1, allow_none=True)
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
+        check_number("alpha", self.alpha, minimum=0)
+        check_number("tol", self.tol, minimum=0, allow_none=True)
+        check_int("n_iter_no_change", self.n_iter_no_change, minimum=1)
+        if self.validation_fraction is not None:
+            check_number("validation_fraction", self.validation_fraction, positive=True, below=1)
+        check_random_state(self.random_state)
+        dtype_name(self.dtype)
+
+    def param_shapes(self, n_features: int, n_classes: int) -> dict:
+        """The shape of each fitted parameter for ``n_features`` inputs and ``n_classes`` labels.
+
+        Checks the hyperparameters first (a TypeError or ValueError names a bad
+        one), so a model file's description is validated by the same code as
+        ``fit``'s.
+        """
+        self._check_hyperparameters()
+        return self._param_shapes(n_features, 1 if n_classes == 2 else n_classes)
+
+    # ----------------------------------------------------------------------- fitting
+
+    def fit(self, X, y, *, init_params: dict | None = None, eval_set=None):
+        """Train on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            NumPy array, nested list, or an array of any supported backend (it
+            then trains where it is, on its device), or a Dask array.
+        y : array_like of shape (n_samples,)
+            Labels of any type (two or more distinct values), kept in
+            ``classes_``. Host data or an array on the same library and device
+            as ``X``. Two classes train a sigmoid output; more, a softmax.
+        init_params : dict, optional
+            Starting parameters (NumPy or backend arrays, moved to the training
+            backend and cast to the working dtype) instead of the drawn ones.
+        eval_set : tuple (X_val, y_val), optional
+            Validation data for ``validation_scores_`` and early stopping
+            (overrides ``validation_fraction``).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DivergenceError
+            If the cost becomes NaN or infinite; the estimator then holds the
+            last finite parameters (``params_``) and costs (``loss_curve_``) of
+            this fit. Any other error, or an interruption (Ctrl-C), leaves the
+            estimator exactly as it was before ``fit``.
+        """
+        self._check_hyperparameters()
+        kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
+        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
+        # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
+        classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
+        n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
+        rng = check_random_state(self.random_state)
+        if init_params is None:
+            host_params = self._init_params(n_features, n_outputs, rng)
+        else:
+            host_params = self._check_init_params(init_params, n_features, n_outputs)
+        data, validation = sources(
+            Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
+            eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
+        )
+        fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
+                  "trained_on_": data.trained_on}
+        try:
+            result = self._fit_params(data.place(host_params), data, validation, rng)
+        except DivergenceError as error:
+            self._set_fitted(params_=error.params, loss_curve_=error.loss_curve, n_iter_=error.n_iter,
+                             validation_scores_=None, best_iteration_=None, **fitted)
+            raise
+        self._set_fitted(params_=result.params, loss_curve_=result.loss_curve, n_iter_=result.n_iter,
+                         validation_scores_=result.validation_scores, best_iteration_=result.best_iteration, **fitted)
+        return self
+
+    def _fit_params(self, params, data, validation, rng):
+        """Train ``params`` on the source ``data``; returns a :class:`~neuralcore.train.TrainResult`."""
+        return train(
+            self._steps(data),
+            params,
+            data,
+            optimizer=get_optimizer(self.optimizer, self.learning_rate, self.optimizer_params),
+            max_iter=self.max_iter,
+            rng=rng,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            validation=None if validation is None else validation.accuracy(self._logits),
+            verbose=self.verbose,
+        )
+
+    def _set_fitted(self, **state):
+        """Set the whole fitted state at once: the one place that does (fit, load, to)."""
+        missing = set(FITTED_ATTRIBUTES) - set(state)
+        if missing:  # pragma: no cover - a programming error, not a user's
+            raise TypeError(f"fitted state without {sorted(missing)}")
+        self.__dict__.update(state)
+
+    def _check_init_params(self, init_params, n_features: int, n_outputs: int) -> dict:
+        expected = self._param_shapes(n_features, n_outputs)
+        if not isinstance(init_params, dict):
+            raise TypeError(f"init_params must be a dict with keys {sorted(expected)}, got {type(init_params).__name__}")
+        if set(init_params) != set(expected):
+            raise ValueError(f"init_params must have exactly the keys {sorted(expected)}, got {sorted(init_params)}")
+        host = {}
+        for key, shape in expected.items():
+            value = np.array(to_numpy(init_params[key]), copy=True)  # never train in (or return) the caller's memory
+            if value.shape != shape:
+                raise ValueError(f"init_params[{key!r}] must have shape {shape}, got {value.shape}")
+            if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
+                raise ValueError(f"init_params[{key!r}] must hold finite real numbers")
+            host[key] = value
+        return host
+
+    # ----------------------------------------------------------- fitted state contract
+
+    def fitted_state(self) -> dict:
+        """The fitted attributes (:data:`FITTED_ATTRIBUTES`) by name; raises NotFittedError before ``fit``."""
+        self._check_fitted()
+        return {name: getattr(self, name) for name in FITTED_ATTRIBUTES}
+
+    def restore(self, **state):
+        """Set a complete fitted state (what :meth:`fitted_state` returns); returns ``self``."""
+        self._set_fitted(**state)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "params_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
+
+    # -------------------------------------------------------------------- prediction
+
+    def _output(self, X, kind: str):
+        """``"decision"``, ``"proba"`` or ``"labels"`` for ``X``; lazily, chunk by chunk, for a Dask array."""
+        self._check_fitted()
+        if is_chunked(X):
+            params = {key: to_numpy(value) for key, value in self.params_.items()}
+            X = check_chunked(X, n_features=self.n_features_in_, dtype=next(iter(params.values())).dtype)
+            host = type(self)(**self.get_params()).restore(**{**self.fitted_state(), "params_": params,
+                                                              "backend_": "numpy"})
+            K = 1 if len(self.classes_) == 2 else len(self.classes_)
+            columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "labels": None}[kind]
+            dtype = self.classes_.dtype if kind == "labels" else X.dtype
+            return map_row_chunks(X, lambda block: host._output(block, kind), columns, dtype)
+        placement = backend_of(next(iter(self.params_.values())))
+        work_dtype = dtype_name(next(iter(self.params_.values())).dtype)
+        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=self.n_features_in_)
+        xp, host = placement.xp, backend_of(X).name == "numpy"
+        Z = self._logits(self.params_, Xb, xp)
+        if kind == "labels":
+            index = predicted_index(Z, xp=xp)
+            labels = None if host else label_array(self.classes_, placement)
+            if labels is None:
+                return self.classes_[to_numpy(index).astype(np.intp)]
+            return xp.take(labels, index)
+        if kind == "decision":
+            out = xp.reshape(Z, (-1,)) if Z.shape[1] == 1 else Z
+        else:
+            A = output_activation(Z, xp=xp)
+            out = xp.concat([1 - A, A], axis=1) if A.shape[1] == 1 else A
+        return to_numpy(out) if host else out
+
+    def decision_function(self, X):
+        """Logits (the scores before the output activation).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Host data, an array on the model's backend and device, or a Dask array.
+
+        Returns
+        -------
+        array of shape (n_samples,) for two classes, (n_samples, n_classes) for more
+            NumPy for host input, else on the input's backend (lazy for Dask).
+        """
+        return self._output(X, "decision")
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as ``classes_``.
+
+        Returns
+        -------
+        array of shape (n_samples, n_classes)
+            NumPy for host input, else on the input's backend (lazy for Dask).
+        """
+        return self._output(X, "proba")
+
+    def predict(self, X):
+        """Predicted labels (values of ``classes_``): the most probable class
+        (for two classes, the positive one where the logit is strictly
+        positive, as in ``decision_function``; a logit of 0 gives ``classes_[0]``).
+
+        Returns
+        -------
+        array of shape (n_samples,)
+            NumPy for host input; for backend input, an array on that backend
+            when the labels are numeric or boolean (else NumPy); lazy for Dask.
+        """
+        return self._output(X, "labels")
+
+    def score(self, X, y) -> float:
+        """Accuracy: the fraction of samples whose predicted label equals ``y``.
+
+        Raises a ValueError when ``y`` holds labels the model was not fitted with.
+        """
+        predicted = to_numpy(self.predict(X))
+        labels = check_labels(y, n_samples=predicted.shape[0], X=X)
+        encode_labels(labels, self.classes_)  # labels the model never saw are an error
+        return accuracy(labels, predicted)
+
+    # ------------------------------------------------------------------- placement
+
+    def to(self, backend):
+        """Move the fitted parameters to ``backend`` (e.g. ``"numpy"``, ``"cupy:0"``); returns ``self``."""
+        state = self.fitted_state()
+        placement = resolve_backend(backend)
+        params = {key: to_backend(value, placement) for key, value in state["params_"].items()}
+        return self.restore(**{**state, "params_": params, "backend_": placement.name})
+
+    def save(self, path, *, metadata: dict | None = None) -> str:
+        """Write the fitted model to ``path`` (``.npz``: NumPy arrays and JSON, no pickle), atomically.
+
+        ``neuralcore.load(path, backend=...)`` reads it back, on any machine:
+        a model trained on a GPU loads without CuPy. ``metadata`` (JSON-
+        serializable) comes back as ``metadata_``.
+        """
+        return persistence.save(self, path, metadata=metadata)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "params_" in state:  # device arrays pickle as NumPy: loadable without a GPU
+            state["params_"] = {key: to_numpy(value).copy() for key, value in state["params_"].items()}
+            state["backend_"] = "numpy"
+        return state
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):
+        return False

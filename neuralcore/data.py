@@ -1,0 +1,252 @@
+"""Data sources: what the training loop and the solvers train on, in memory or in chunks.
+
+A source holds the features ``X`` and the encoded targets ``Y`` and answers
+the few questions that :func:`neuralcore.train.train` and
+:mod:`neuralcore.solvers` ask, so that neither they nor the estimators need to
+know which kind of data they hold:
+
+=================== ==================================================================
+``n_samples``       number of samples
+``xp``              namespace of the costs and scores the source returns
+``full_batch``      whether one epoch is one update on all the data
+``objective(f)``    ``params -> (cost, grads)`` of ``f(params, X, Y)`` on all the data
+``fused(step)``     ``(params, rate) -> (cost, new params)`` on all the data, or None
+``batches(rng)``    one epoch's mini-batches ``(X_batch, Y_batch)``
+``accuracy(f)``     ``params -> 0-d accuracy`` of the logits ``f(params, X, xp)``
+``hessian(f)``      ``params -> H``, the mean of ``f(params, X)`` over the data
+``place(params)``   host parameters moved to where this source trains them
+``kernel_input``    the array compiled fast paths are chosen for, or None
+=================== ==================================================================
+
+:class:`ArrayData` holds arrays of one backend on one device.
+:class:`ChunkedData` holds a Dask array split along samples (all features in
+one chunk), possibly larger than memory or on a ``dask.distributed`` cluster:
+the parameters stay small host NumPy arrays, and each evaluation on all the
+data is one Dask graph of per-chunk terms, of which only the sums come back.
+Because the parameters are concrete values, the graph of an iteration never
+contains the previous ones: it does not grow as training goes on, and chunks
+are read (or generated) once per iteration and dropped.
+
+:func:`sources` builds the training and the validation source of a fit.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from array_api_compat import device
+
+from .device import Backend, backend_of, chunk_rows, compute, delayed, is_chunked, is_host, to_backend, to_numpy_dtype
+from .metrics import correct_from_logits
+from .validation import check_chunked, check_labels, check_X, encode_labels, stratified_split
+
+__all__ = ["ArrayData", "ChunkedData", "sources"]
+
+
+class ArrayData:
+    """``X`` of shape (n_samples, n_features) and ``Y`` of shape (n_samples, n_outputs) on one device.
+
+    ``batch_size=None`` (or at least ``n_samples``) trains on all of it at each
+    update; otherwise mini-batches of that size, the last smaller one
+    included, in a new order each epoch when ``shuffle`` (drawn on the host
+    from the loop's generator: the same batches on every backend).
+    """
+
+    def __init__(self, X, Y, *, batch_size: int | None = None, shuffle: bool = True):
+        self.X, self.Y = X, Y
+        self.xp = backend_of(X).xp
+        self.n_samples, self.n_outputs = int(X.shape[0]), int(Y.shape[1])
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.full_batch = batch_size is None or batch_size >= self.n_samples
+        placement = backend_of(X)
+        self.backend_name, self.trained_on = placement.name, str(placement)
+        self.kernel_input = X  # compiled fast paths are chosen for this array (see neuralcore.kernels)
+
+    def place(self, host_params: dict) -> dict:
+        return {key: to_backend(value, backend_of(self.X), dtype=self.X.dtype) for key, value in host_params.items()}
+
+    def objective(self, loss_and_grads):
+        return functools.partial(_on_arrays, loss_and_grads, self.X, self.Y)
+
+    def fused(self, step):
+        return lambda params, rate: step(params, self.X, self.Y, rate)
+
+    def batches(self, rng: np.random.Generator):
+        xp, X, Y, n = self.xp, self.X, self.Y, self.n_samples
+        if self.shuffle:
+            # The permutation comes from the host generator: one seed, the same batches everywhere.
+            order = xp.asarray(rng.permutation(n), dtype=xp.int64, device=device(X))
+        for begin in range(0, n, self.batch_size):
+            end = min(begin + self.batch_size, n)
+            if self.shuffle:
+                index = order[begin:end]
+                yield xp.take(X, index, axis=0), xp.take(Y, index, axis=0)
+            else:
+                yield X[begin:end, ...], Y[begin:end, ...]
+
+    def accuracy(self, logits_fn):
+        X, Y, xp, n = self.X, self.Y, self.xp, self.n_samples
+        return lambda params: correct_from_logits(logits_fn(params, X, xp), Y, xp=xp) / n
+
+    def hessian(self, hessian_fn):
+        return lambda params: hessian_fn(params, self.X)
+
+
+def _on_arrays(function, X, Y, params):
+    return function(params, X, Y)
+
+
+class ChunkedData:
+    """Row chunks of a Dask ``X`` (lazy) and the matching rows of the host targets ``Y``.
+
+    With ``batch_size``, each mini-batch is one chunk (in an order drawn from
+    the loop's generator when ``shuffle``), so ``batch_size`` must equal the
+    chunk size (the last chunk may be smaller).
+    """
+
+    xp = np
+    backend_name, trained_on = "numpy", "dask"  # small host parameters; predictions on Dask input stay lazy
+    kernel_input = None  # chunks are computed as host NumPy arrays: no compiled fast path
+    fused = staticmethod(lambda step: None)  # an update on all the data is a graph of chunk terms
+
+    def __init__(self, X, Y: np.ndarray, *, batch_size: int | None = None, shuffle: bool = True):
+        self.X_blocks = chunk_rows(X)
+        self.sizes = [int(s) for s in X.chunks[0]]
+        self.Y_blocks = np.split(Y, np.cumsum(self.sizes)[:-1])
+        self.n_samples, self.n_outputs = int(X.shape[0]), int(Y.shape[1])
+        self.dtype = to_numpy_dtype(X.dtype)
+        if batch_size is not None and any(size != batch_size for size in self.sizes[:-1]):
+            raise ValueError(
+                f"with a Dask array, each mini-batch is one chunk: pass batch_size equal to the chunk size "
+                f"({self.sizes[0]}), or rechunk X (X.rechunk({{0: {batch_size}}}))"
+            )
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.full_batch = batch_size is None
+
+    def place(self, host_params: dict) -> dict:
+        return {key: np.array(value, dtype=self.dtype) for key, value in host_params.items()}
+
+    def objective(self, loss_and_grads):
+        def value_and_grads(params):
+            terms = delayed(_weighted_terms)
+            results = compute(*[terms(loss_and_grads, params, xb, yb) for xb, yb in self._pairs()])
+            cost = sum(r[0] for r in results) / self.n_samples
+            grads = {key: sum(r[1][key] for r in results) / self.n_samples for key in params}
+            dtype = next(iter(params.values())).dtype
+            return np.asarray(cost, dtype=dtype), {k: v.astype(dtype, copy=False) for k, v in grads.items()}
+
+        return value_and_grads
+
+    def batches(self, rng: np.random.Generator):
+        order = rng.permutation(len(self.X_blocks)) if self.shuffle else range(len(self.X_blocks))
+        for index in order:
+            (X_block,) = compute(self.X_blocks[index])
+            yield np.asarray(X_block), self.Y_blocks[index]
+
+    def accuracy(self, logits_fn):
+        def score(params):
+            counts = compute(*[delayed(_correct)(logits_fn, params, xb, yb) for xb, yb in self._pairs()])
+            dtype = next(iter(params.values())).dtype
+            return np.asarray(sum(counts) / self.n_samples, dtype=dtype)
+
+        return score
+
+    def hessian(self, hessian_fn):
+        def full_hessian(params):
+            parts = [delayed(_weighted_hessian)(hessian_fn, params, xb) for xb in self.X_blocks]
+            return sum(compute(*parts)) / self.n_samples
+
+        return full_hessian
+
+    def _pairs(self):
+        return zip(self.X_blocks, self.Y_blocks)
+
+
+def _weighted_terms(loss_and_grads, params, X_block, Y_block):
+    # Chunk means times chunk sizes: summed over chunks and divided by n they give the
+    # full-data means exactly (up to rounding), L2 term included (its weights sum to 1).
+    cost, grads = loss_and_grads(params, X_block, Y_block)
+    n = X_block.shape[0]
+    return float(cost) * n, {key: value * n for key, value in grads.items()}, n
+
+
+def _correct(logits_fn, params, X_block, Y_block):
+    return int(correct_from_logits(logits_fn(params, X_block, np), Y_block, xp=np))
+
+
+def _weighted_hessian(hessian_fn, params, X_block):
+    return hessian_fn(params, X_block) * X_block.shape[0]
+
+
+# ------------------------------------------------------------------------------ building
+
+
+def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, shuffle, eval_set, fraction, rng):
+    """The training source of a fit and its validation source (or None).
+
+    ``X`` is the checked training data (an array on ``placement``, or a Dask
+    array), ``Y_host`` its encoded targets on the host in the working dtype.
+    ``eval_set=(X_val, y_val)`` gives the validation data; otherwise
+    ``fraction`` (a float) holds out a stratified part of ``X``, drawn from
+    ``rng``. Validation data is checked as the training data is, its labels
+    encoded with the training ``classes``.
+    """
+    if is_chunked(X):
+        if eval_set is None and fraction is not None:
+            raise ValueError(
+                "validation_fraction is not supported with Dask arrays (splitting one would shuffle every chunk); "
+                "pass a validation set as eval_set=(X_val, y_val) instead"
+            )
+        data = ChunkedData(X, Y_host, batch_size=batch_size, shuffle=shuffle)  # already in dtype: no copy
+        return data, None if eval_set is None else _chunked_validation(eval_set, classes, data.dtype, X.shape[1])
+    xp, dtype = placement.xp, X.dtype
+    validation = None
+    if eval_set is not None:
+        X_val, y_val = _pair(eval_set)
+        Xv, _ = check_X(
+            X_val, name="eval_set X", dtype=to_numpy_dtype(dtype).name, model=placement,
+            n_features=X.shape[1], placed_with="X",
+        )
+        Yv = _targets(y_val, Xv, X_val, classes, to_numpy_dtype(dtype))
+        validation = ArrayData(Xv, to_backend(Yv, placement, dtype=dtype))
+    elif fraction is not None:
+        n_outputs = Y_host.shape[1]
+        y_index = np.argmax(Y_host, axis=1) if n_outputs > 1 else Y_host[:, 0].astype(np.intp)
+        train_index, val_index = stratified_split(y_index, fraction, rng, classes.tolist())
+        val_rows = to_backend(val_index, placement)
+        validation = ArrayData(
+            xp.take(X, val_rows, axis=0), to_backend(Y_host[val_index], placement, dtype=dtype)
+        )
+        X, Y_host = xp.take(X, to_backend(train_index, placement), axis=0), Y_host[train_index]
+    data = ArrayData(X, to_backend(Y_host, placement, dtype=dtype), batch_size=batch_size, shuffle=shuffle)
+    return data, validation
+
+
+def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int):
+    """A Dask validation set is scored chunk by chunk (one graph per epoch), host data directly."""
+    X_val, y_val = _pair(eval_set)
+    if is_chunked(X_val):
+        Xv = check_chunked(X_val, n_features=n_features, dtype=dtype.name, name="eval_set X")
+    elif is_host(X_val):
+        Xv, _ = check_X(X_val, name="eval_set X", backend="numpy", dtype=dtype.name, n_features=n_features)
+    else:
+        raise ValueError(
+            f"eval_set X is a {backend_of(X_val).name} array, but X is a Dask array whose model trains on the "
+            "host; pass eval_set X as a Dask array or as host (NumPy) data"
+        )
+    Yv = _targets(y_val, Xv, X_val, classes, dtype)
+    return ChunkedData(Xv, Yv) if is_chunked(Xv) else ArrayData(Xv, Yv)
+
+
+def _pair(eval_set):
+    if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+        raise TypeError("eval_set must be a pair (X_val, y_val)")
+    return eval_set
+
+
+def _targets(y_val, Xv, X_val, classes, dtype):
+    """The validation labels checked against ``Xv`` and encoded with the training ``classes``, on the host."""
+    labels = check_labels(y_val, n_samples=Xv.shape[0], X=X_val, name="eval_set y", x_name="eval_set X")
+    return encode_labels(labels, classes, name="eval_set y", dtype=dtype)[1]
