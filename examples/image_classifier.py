@@ -15,7 +15,7 @@ import argparse
 import time
 
 import neuralcore as nc
-from neuralcore.io import flatten_images, load_hdf5
+from neuralcore.loaders import flatten_images, load_hdf5
 
 
 def main(argv=None):

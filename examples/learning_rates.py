@@ -30,7 +30,7 @@ def main(argv=None):
     from neuralcore.plot import loss_curve
 
     if args.images:
-        from neuralcore.io import flatten_images, load_hdf5
+        from neuralcore.loaders import flatten_images, load_hdf5
 
         images, y = load_hdf5(args.images)
         X = flatten_images(images)

@@ -23,11 +23,15 @@ import numpy as np
 from . import __version__
 from . import device as nc_device
 from . import kernels
+from .activations import ACTIVATIONS
 from .datasets import BUILTIN
 from .exceptions import ConvergenceWarning, DivergenceError
+from .init import INITIALIZERS
 from .losses import cross_entropy
+from .optim import OPTIMIZERS
 from .persistence import load
 from .progress import interactive
+from .solvers import SOLVERS
 
 __all__ = ["main"]
 
@@ -63,20 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and report its accuracy",
                                 description="Train a model on DATA (a built-in dataset or a file) and report accuracy.")
     train.add_argument("data", nargs="?", default="planar", metavar="DATA",
-                       help="built-in dataset (planar, moons, circles, blobs, xor; e.g. planar:n_samples=1000,noise=0.3) "
+                       help=f"built-in dataset ({', '.join(BUILTIN)}; e.g. planar:n_samples=1000,noise=0.3) "
                             "or a .csv/.npz/.h5 file (default: planar)")
     train.add_argument("--test", metavar="DATA", help="data to report test accuracy on")
     train.add_argument("--model", choices=sorted(MODELS), default="two-layer", help="default: two-layer")
     train.add_argument("--hidden-units", type=int, default=4, metavar="N", help="two-layer: hidden units (default 4)")
-    train.add_argument("--activation", default="tanh", choices=["tanh", "relu", "leaky_relu", "sigmoid"])
+    train.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS))
     train.add_argument("--learning-rate", type=float, metavar="LR", help="default: 1.2 (two-layer), 0.005 (logistic)")
     train.add_argument("--iterations", type=int, metavar="N", help="max_iter: iterations, or epochs with --batch-size "
                                                                     "(default: 10000 two-layer, 2000 logistic)")
-    train.add_argument("--optimizer", default="gd", choices=["gd", "momentum", "nesterov", "rmsprop", "adam"])
+    train.add_argument("--optimizer", default="gd", choices=list(OPTIMIZERS))
     train.add_argument("--batch-size", type=int, metavar="N", help="mini-batch size (default: full batch)")
     train.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (default 0)")
-    train.add_argument("--solver", default="gd", choices=["gd", "lbfgs", "newton"], help="logistic only")
-    train.add_argument("--init", help="initializer: zeros, normal, xavier, glorot, he")
+    train.add_argument("--solver", default="gd", choices=["gd", *SOLVERS], help="logistic only")
+    train.add_argument("--init", choices=list(INITIALIZERS), help="initial weights (default: zeros for logistic, "
+                                                                  "normal for two-layer)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _backend_options(train)
     train.add_argument("--dtype", choices=["float32", "float64"])
@@ -129,12 +134,12 @@ def _data_options(parser):
 
 def _train(args) -> int:
     from .estimators import LogisticRegression, TwoLayerNet
-    from .io import load_data
+    from .loaders import load_data
 
     if args.plot:  # fail before training, not after it
-        from .plot import _pyplot
+        from .plot import figure_class
 
-        _pyplot()
+        figure_class()
     for path in (args.out, args.plot):
         folder = os.path.dirname(os.path.abspath(path)) if path else None
         if folder and not os.path.isdir(folder):
@@ -218,7 +223,7 @@ def _train(args) -> int:
 
 
 def _load_for(args, labels: str):
-    from .io import load_data
+    from .loaders import load_data
 
     model = load(args.model, backend=args.backend or "numpy")
     meta = model.metadata_

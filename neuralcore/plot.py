@@ -14,7 +14,8 @@ from .device import to_numpy
 __all__ = ["decision_boundary", "loss_curve", "training_summary"]
 
 
-def _pyplot():
+def figure_class():
+    """matplotlib's Figure class (no pyplot: no window, no global state); ImportError naming the extra without it."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -25,7 +26,7 @@ def _pyplot():
 def _axes(ax, size=(6, 4)):
     if ax is not None:
         return ax.figure, ax
-    figure = _pyplot()(figsize=size, layout="constrained")
+    figure = figure_class()(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
 
 
@@ -110,7 +111,7 @@ def decision_boundary(model, X, y, *, ax=None, resolution: int = 300, margin: fl
 
 def training_summary(model, X=None, y=None):
     """The cost curve, beside the decision boundary when ``X`` has two features (what ``neuralcore train --plot`` saves)."""
-    Figure = _pyplot()
+    Figure = figure_class()
     two_features = X is not None and np.ndim(X) == 2 and np.shape(X)[1] == 2
     figure = Figure(figsize=(11 if two_features else 6, 4.5), layout="constrained")
     axes = figure.subplots(1, 2 if two_features else 1, squeeze=False)[0]

@@ -220,7 +220,7 @@ def train(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_epoch)
+    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_iteration)
 
 
 def default_print_every(max_iter: int) -> int:
@@ -319,7 +319,7 @@ class _Stopping:
         self.has_validation = has_validation
         self.best = math.inf if not has_validation else -math.inf
         self.count = 0
-        self.best_epoch = None
+        self.best_iteration = None
         self.best_params = None
         self.last_params = None
 
@@ -328,7 +328,7 @@ class _Stopping:
         threshold = self.tol or 0.0
         if self.has_validation:
             if score > self.best + threshold:
-                self.best, self.best_epoch, self.best_params, self.count = score, index, record.scored, 0
+                self.best, self.best_iteration, self.best_params, self.count = score, index, record.scored, 0
             else:
                 self.count += 1
             return self.count >= self.patience

@@ -66,6 +66,33 @@ class BackendCase:
         """Tolerance for one pass of arithmetic compared with a float64 NumPy reference."""
         return 1e-10 if self.dtype == "float64" else 2e-5
 
+    @property
+    def has_kernels(self) -> bool:
+        """Whether neuralcore's compiled kernels serve this case (CuPy, with NEURALCORE_KERNELS on)."""
+        return self.name == "cupy"
+
+    @property
+    def other_spec(self) -> str:
+        """A backend spec on another library or device than this case's (arrays there are never host data)."""
+        if self.name == "array_api_strict":
+            return "array_api_strict" if self.device else "array_api_strict:device1"
+        return "array_api_strict:device1"
+
+    @property
+    def default_float(self) -> str:
+        """The backend's default floating dtype (float64 for NumPy/CuPy, torch's default for PyTorch)."""
+        if self.name == "torch":
+            import torch
+
+            return str(torch.get_default_dtype()).rsplit(".", 1)[-1]
+        return "float64"
+
+    def elsewhere(self, host):
+        """``host`` as an array that is not host data and not on this case's placement."""
+        if self.name == "numpy":
+            return nc_device.to_backend(host, self.other_spec)
+        return self.asarray(host)
+
 
 @dataclass(frozen=True)
 class ChunkedCase(BackendCase):

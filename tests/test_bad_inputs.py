@@ -69,19 +69,11 @@ def call(model, method, X, y):
 
 
 def other_placement(case) -> str:
-    """A backend spec on another library or device than the case's (arrays there are never host data)."""
-    if case.name == "array_api_strict":
-        return "array_api_strict" if case.device else "array_api_strict:device1"
-    return "array_api_strict:device1"
+    return case.other_spec
 
 
 def default_float(case) -> str:
-    """The backend's default floating dtype (README: float64 for NumPy/CuPy, torch's default for PyTorch)."""
-    if case.name == "torch":
-        import torch
-
-        return str(torch.get_default_dtype()).rsplit(".", 1)[-1]
-    return "float64"
+    return case.default_float
 
 
 def dtype_of(x) -> str:

@@ -155,10 +155,7 @@ class TestPlacement:
 
     def test_model_on_other_device_is_a_clear_error(self, make, backend_case):
         model = make(backend="numpy").fit(X_SMALL, y_SMALL)
-        if backend_case.name == "numpy":
-            other = nc_device.to_backend(X_SMALL, "array_api_strict:device1")
-        else:
-            other = backend_case.asarray(X_SMALL)
+        other = backend_case.elsewhere(X_SMALL)
         with pytest.raises(ValueError, match=r"model's parameters are on numpy:cpu; move the model with \.to\("):
             model.predict(other)
 
@@ -171,10 +168,7 @@ class TestPlacement:
         np.testing.assert_allclose(got, expected, rtol=1e-12)
 
     def test_explicit_backend_conflicting_with_data_placement(self, make, backend_case):
-        if backend_case.name == "numpy":
-            data, wanted = nc_device.to_backend(X_SMALL, "array_api_strict"), "numpy"
-        else:
-            data, wanted = backend_case.asarray(X_SMALL), "numpy"
+        data, wanted = backend_case.elsewhere(X_SMALL), "numpy"
         with pytest.raises(ValueError, match=f"backend='{wanted}' was requested"):
             make(backend=wanted).fit(data, y_SMALL if nc_device.is_host(data) else nc_device.to_backend(y_SMALL, nc_device.backend_of(data)))
 

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 import neuralcore
 from neuralcore import TwoLayerNet
-from neuralcore.io import load_csv, load_data, load_hdf5, load_npz
+from neuralcore.loaders import load_csv, load_data, load_hdf5, load_npz
 
 ALLOWED = (ValueError, FileNotFoundError, TypeError, ImportError)
 
@@ -197,7 +197,7 @@ def check_csv(result):
 
 
 def check_dataset(ds):
-    assert isinstance(ds, neuralcore.io.Dataset)
+    assert isinstance(ds, neuralcore.loaders.Dataset)
     check_xy((ds.X, ds.y))
     if ds.feature_names is not None:
         assert np.asarray(ds.X).shape[1] == len(ds.feature_names)
@@ -430,7 +430,7 @@ HDF5_WORKER = textwrap.dedent(
     import json, os, signal, sys, warnings
     import numpy as np
     import h5py
-    from neuralcore.io import load_data, load_hdf5
+    from neuralcore.loaders import load_data, load_hdf5
 
     folder, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     base_path = os.path.join(folder, "base.h5")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from neuralcore.io import flatten_images, load_hdf5
+from neuralcore.loaders import flatten_images, load_hdf5
 
 h5py = pytest.importorskip("h5py")
 
