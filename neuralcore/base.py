@@ -29,6 +29,7 @@ from .activations import output_activation
 from .data import sources
 from .device import (
     backend_of,
+    device_context,
     is_chunked,
     label_array,
     map_row_chunks,
@@ -185,18 +186,19 @@ class BaseClassifier:
             host_params = self._init_params(n_features, n_outputs, rng)
         else:
             host_params = self._check_init_params(init_params, n_features, n_outputs)
-        data, validation = sources(
-            Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
-            eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
-        )
-        fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
-                  "trained_on_": data.trained_on}
-        try:
-            result = self._fit_params(data.place(host_params), data, validation, rng)
-        except DivergenceError as error:
-            self._set_fitted(params_=error.params, loss_curve_=error.loss_curve, n_iter_=error.n_iter,
-                             validation_scores_=None, best_iteration_=None, **fitted)
-            raise
+        with device_context(placement):  # all of the fit's work on the data's device (cupy:1...)
+            data, validation = sources(
+                Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
+                eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
+            )
+            fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
+                      "trained_on_": data.trained_on}
+            try:
+                result = self._fit_params(data.place(host_params), data, validation, rng)
+            except DivergenceError as error:
+                self._set_fitted(params_=error.params, loss_curve_=error.loss_curve, n_iter_=error.n_iter,
+                                 validation_scores_=None, best_iteration_=None, **fitted)
+                raise
         self._set_fitted(params_=result.params, loss_curve_=result.loss_curve, n_iter_=result.n_iter,
                          validation_scores_=result.validation_scores, best_iteration_=result.best_iteration, **fitted)
         return self
@@ -270,6 +272,10 @@ class BaseClassifier:
             dtype = self.classes_.dtype if kind == "labels" else X.dtype
             return map_row_chunks(X, lambda block: host._output(block, kind), columns, dtype)
         placement = backend_of(next(iter(self.params_.values())))
+        with device_context(placement):  # the model's device, whatever device is current
+            return self._output_on(X, kind, placement)
+
+    def _output_on(self, X, kind: str, placement):
         work_dtype = dtype_name(next(iter(self.params_.values())).dtype)
         Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=self.n_features_in_)
         xp, host = placement.xp, backend_of(X).name == "numpy"
@@ -341,7 +347,8 @@ class BaseClassifier:
         """Move the fitted parameters to ``backend`` (e.g. ``"numpy"``, ``"cupy:0"``); returns ``self``."""
         state = self.fitted_state()
         placement = resolve_backend(backend)
-        params = {key: to_backend(value, placement) for key, value in state["params_"].items()}
+        with device_context(placement):
+            params = {key: to_backend(value, placement) for key, value in state["params_"].items()}
         return self.restore(**{**state, "params_": params, "backend_": placement.name})
 
     def save(self, path, *, metadata: dict | None = None) -> str:

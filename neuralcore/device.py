@@ -14,6 +14,7 @@ otherwise NumPy, with one log message saying why it fell back).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
@@ -37,6 +38,7 @@ __all__ = [
     "compute",
     "delayed",
     "detach",
+    "device_context",
     "is_chunked",
     "get_namespace",
     "is_host",
@@ -289,6 +291,29 @@ def _parse_device(name: str, module, device: str | None, xp):
         except (RuntimeError, IndexError, ValueError) as exc:
             raise ValueError(f"jax has no device {device!r}: {exc}") from None
     raise ValueError(f"backend {name!r} takes no device, got {device!r}")  # pragma: no cover
+
+
+def device_context(backend: Backend):
+    """A context manager that makes ``backend``'s device the current one, where the library has one.
+
+    CuPy computes on the *current* GPU: without this, work on a ``cupy:1``
+    model (reductions, read-backs, kernels-off code) would run on device 0,
+    reading device 1's memory through peer access. PyTorch on a CUDA device
+    likewise. Elsewhere (NumPy, array-api-strict, the CPU) it does nothing.
+    Every entry point of the estimators runs inside it.
+
+    Examples
+    --------
+    >>> with device_context(resolve_backend("numpy")):
+    ...     pass
+    """
+    if backend.name == "cupy":
+        return backend.device  # a cupy.cuda.Device is its own context manager
+    if backend.name == "torch" and getattr(backend.device, "type", None) == "cuda":
+        import torch
+
+        return torch.cuda.device(backend.device)
+    return contextlib.nullcontext()
 
 
 def _int_device(name: str, device: str) -> int:
