@@ -1,4 +1,4 @@
-"""Logistic regression as pure functions: a single layer of output units.
+"""Logistic regression as pure functions: a network with no hidden layer (:mod:`neuralcore.network`).
 
 Course notation, in our ``(n_samples, n_features)`` layout (the course's
 ``Z = w.T X + b`` with ``X`` of shape ``(n_x, m)`` is the transpose of ours)::
@@ -21,11 +21,9 @@ import functools
 import numpy as np
 from array_api_compat import array_namespace, device
 
-from . import kernels
+from . import kernels, network
 from .activations import output_activation
 from .init import init_weights
-from .losses import l2_penalty, output_and_cross_entropy
-from .optim import descend
 
 __all__ = [
     "backward",
@@ -63,7 +61,7 @@ def logits(params: dict, X, /, *, xp=None):
 
 
 def forward(params: dict, X, /, *, xp=None):
-    """Forward propagation.
+    """Forward propagation (:func:`neuralcore.network.forward` with no hidden layer).
 
     Parameters
     ----------
@@ -83,10 +81,7 @@ def forward(params: dict, X, /, *, xp=None):
     >>> A.ravel()
     array([0.5, 0.5, 0.5])
     """
-    xp = array_namespace(X) if xp is None else xp
-    Z = logits(params, X, xp=xp)
-    A = output_activation(Z, xp=xp)
-    return A, {"X": X, "Z": Z, "A": A}
+    return network.forward(params, X, xp=xp)
 
 
 def backward(params: dict, cache: dict, Y, /, *, alpha: float = 0.0, xp=None) -> dict:
@@ -95,24 +90,12 @@ def backward(params: dict, cache: dict, Y, /, *, alpha: float = 0.0, xp=None) ->
     ``Y`` has shape ``(n_samples, K)``: 0/1 for K = 1, one-hot rows otherwise,
     in the parameters' dtype.
     """
-    xp = array_namespace(Y) if xp is None else xp
-    m = Y.shape[0]
-    dZ = cache["A"] - Y  # output activation paired with cross-entropy
-    dW = cache["X"].T @ dZ / m
-    if alpha:
-        dW = dW + alpha * params["W"]
-    return {"W": dW, "b": xp.sum(dZ, axis=0) / m}
+    return network.backward(params, cache, Y, alpha=alpha, xp=xp)
 
 
 def loss_and_grads(params: dict, X, Y, /, *, alpha: float = 0.0, xp=None):
     """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
-    xp = array_namespace(X) if xp is None else xp
-    Z = logits(params, X, xp=xp)
-    A, cost = output_and_cross_entropy(Z, Y, xp=xp)
-    cache = {"X": X, "Z": Z, "A": A}
-    if alpha:
-        cost = cost + l2_penalty([params["W"]], alpha, xp=xp)
-    return cost, backward(params, cache, Y, alpha=alpha, xp=xp)
+    return network.loss_and_grads(params, X, Y, alpha=alpha, xp=xp)
 
 
 def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None):
@@ -129,8 +112,7 @@ def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, 
     >>> round(float(cost), 6), new["W"].ravel(), new["b"]
     (0.693147, array([ 0.25, -0.25]), array([0.]))
     """
-    cost, grads = loss_and_grads(params, X, Y, alpha=alpha, xp=xp)
-    return cost, descend(params, grads, learning_rate)
+    return network.gd_step(params, X, Y, learning_rate, alpha=alpha, xp=xp)
 
 
 def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):

@@ -14,6 +14,7 @@ LAYERS = [
     ["kernels", "_cuda", "exceptions"],
     ["validation", "metrics", "init", "activations", "losses", "optim"],
     ["datasets", "loaders"],
+    ["network"],
     ["logistic", "two_layer"],
     ["data"],
     ["train", "solvers", "progress"],
