@@ -48,7 +48,8 @@ def verdicts(runs):
     lines = []
     for run in runs:
         if run.diverged_at is not None:
-            lines.append(f"{run.rate:g}: too large, diverged (the cost became NaN or infinite at iteration {run.diverged_at})")
+            lines.append(f"{run.rate:g}: too large, diverged "
+                         f"(the cost became NaN or infinite at iteration {run.diverged_at})")
             continue
         went_up = f"the cost went up at {run.rises} of {len(run.costs) - 1} updates"
         if run is best:
