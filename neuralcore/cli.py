@@ -14,6 +14,7 @@ import inspect
 import json
 import os
 import platform
+import re
 import sys
 import time
 import warnings
@@ -330,13 +331,29 @@ def _datasets(args) -> int:
     print("built-in datasets (use as DATA, with parameters: planar:n_samples=1000,noise=0.3):")
     for name, maker in BUILTIN.items():
         parameters = ", ".join(f"{p.name}={p.default!r}" for p in inspect.signature(maker).parameters.values())
-        summary = (maker.__doc__ or "").strip().splitlines()[0]
+        summary = _plain_text((maker.__doc__ or "").strip().splitlines()[0])
         print(f"  {name:<8} {summary}")
         print(f"  {'':<8} parameters: {parameters}")
     return 0
 
 
 # ------------------------------------------------------------------------- helpers
+
+
+# reST inline markup in docstrings: ``literal``, :role:`target` (:func:`~pkg.name` shows "name"), `interpreted`
+_REST_MARKUP = re.compile(r"(?P<role>:[\w.:-]+:)?``?(?P<text>[^`]+?)``?")
+
+
+def _plain_text(text: str) -> str:
+    """A line of a docstring for the terminal: reST inline markup removed."""
+
+    def plain(match):
+        inner = match.group("text")
+        if match.group("role") and inner.startswith("~"):
+            inner = inner[1:].rsplit(".", 1)[-1]
+        return inner
+
+    return _REST_MARKUP.sub(plain, text)
 
 
 class _Printer:

@@ -1,5 +1,6 @@
 """The examples run as a user runs them: as scripts, in a subprocess."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -74,6 +75,24 @@ def test_learning_rates(tmp_path):
     pytest.importorskip("matplotlib")
     out = run("learning_rates.py", "--iterations", "300", "--out", tmp_path / "lr.png")
     assert out.count("\n") >= 6 and (tmp_path / "lr.png").read_bytes()[:4] == b"\x89PNG"
+    # the conclusion printed follows from the costs: the too-large default rate oscillates
+    assert "  1.2: the lowest final cost\n" in out and "  50: too large, oscillates: the cost went up" in out, out
+
+
+def test_learning_rates_verdicts():
+    spec = importlib.util.spec_from_file_location("learning_rates", EXAMPLES / "learning_rates.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    Run = module.Run
+    lines = module.verdicts([Run(0.1, [0.7, 0.5, 0.4]), Run(1.0, [0.7, 0.2, 0.1]), Run(5.0, [0.7, 0.3, 0.6, 0.9]),
+                             Run(1e9, [0.7, 5e6], diverged_at=2), Run(0.5, [0.7, 0.3, 0.3])])
+    assert lines == [
+        "0.1: too small, learned more slowly (final cost 0.4000)",
+        "1: the lowest final cost",
+        "5: too large, oscillates: the cost went up at 2 of 3 updates, ending at 0.9000, above its lowest 0.3000",
+        "1e+09: too large, diverged (the cost became NaN or infinite at iteration 2)",
+        "0.5: too small, learned more slowly (final cost 0.3000)",
+    ]
 
 
 def test_dask_out_of_core():
