@@ -1,12 +1,12 @@
-"""neuralcore: logistic regression and two-layer neural networks, written once
+"""neuralcore: logistic regression and neural networks of any depth, written once
 against the Python Array API, trained on NumPy (CPU), CuPy (CUDA GPU) or any
 other conforming backend."""
 
 __version__ = "0.1.0"
 
-from . import activations, datasets, device, init, logistic, losses, optim, solvers, train, two_layer
+from . import activations, data, datasets, device, init, kernels, logistic, losses, metrics, network, optim, solvers, train, two_layer
 from .device import available_backends, to_backend, to_numpy
-from .estimators import LogisticRegression, TwoLayerNet
+from .estimators import LogisticRegression, NeuralNet, TwoLayerNet
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, gradcheck_estimator
 from .persistence import load
@@ -16,18 +16,23 @@ __all__ = [
     "DivergenceError",
     "GradcheckResult",
     "LogisticRegression",
+    "NeuralNet",
     "NotFittedError",
     "TwoLayerNet",
     "activations",
+    "data",
     "available_backends",
     "datasets",
     "device",
     "gradcheck",
     "gradcheck_estimator",
     "init",
+    "kernels",
     "load",
     "logistic",
     "losses",
+    "metrics",
+    "network",
     "optim",
     "solvers",
     "to_backend",

@@ -1,8 +1,9 @@
-"""The public classifiers: logistic regression and the two-layer network.
+"""The public classifiers: logistic regression, the two-layer network and deep networks.
 
 Each class holds its hyperparameters (stored verbatim by ``__init__``, as
 scikit-learn requires) and says which model functions it trains
-(:mod:`neuralcore.logistic`, :mod:`neuralcore.two_layer`); everything else,
+(:mod:`neuralcore.logistic`, :mod:`neuralcore.two_layer`,
+:mod:`neuralcore.network`); everything else,
 the fit transaction, the fitted state, predictions on every backend and on
 Dask arrays, is :class:`neuralcore.base.BaseClassifier`'s. The fitted
 parameters stay on the training device; ``to(backend)`` moves them.
@@ -11,9 +12,10 @@ parameters stay on the training device; ``to(backend)`` moves them.
 from __future__ import annotations
 
 import functools
+import numbers
 import warnings
 
-from . import logistic, persistence, two_layer
+from . import logistic, network, persistence, two_layer
 from .activations import ACTIVATIONS
 from .base import BaseClassifier, _same
 from .exceptions import ConvergenceWarning
@@ -21,7 +23,7 @@ from .solvers import SOLVERS, solve
 from .train import Steps, TrainResult
 from .validation import check_choice, check_int, check_number
 
-__all__ = ["LogisticRegression", "TwoLayerNet"]
+__all__ = ["LogisticRegression", "NeuralNet", "TwoLayerNet"]
 
 _COMMON_DOC = """
     optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"} or optim.Optimizer, default "gd"
@@ -330,8 +332,135 @@ class TwoLayerNet(BaseClassifier):
         return two_layer.logits(params, X, activation=self.activation, xp=xp)
 
 
-# The hyperparameters both estimators share are documented once.
-LogisticRegression.__doc__ = LogisticRegression.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
-TwoLayerNet.__doc__ = TwoLayerNet.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
+@persistence.register
+class NeuralNet(BaseClassifier):
+    """A neural network with any number of hidden layers (the course's L-layer model).
+
+    Forward: ``A0 = X``, ``Al = g(A(l-1) @ Wl + bl)`` for each hidden layer,
+    ``AL = sigmoid(A(L-1) @ WL + bL)`` (softmax for more than two classes);
+    cost: cross-entropy from logits; backward: ``dZL = AL - Y`` and the chain
+    rule layer by layer (:mod:`neuralcore.network`). ``hidden_units=()`` is
+    logistic regression and ``hidden_units=(h,)`` the two-layer network: the
+    same numbers as :class:`LogisticRegression` and :class:`TwoLayerNet` for the
+    same initial parameters.
+
+    Parameters
+    ----------
+    hidden_units : int or sequence of int, default (20, 7, 5)
+        Sizes of the hidden layers, from the input up (the course's
+        ``layers_dims[1:-1]``); an int is one hidden layer.
+    activation : {"relu", "tanh", "leaky_relu", "sigmoid"}, default "relu"
+        Activation of every hidden layer.
+    learning_rate : float or schedule, default 0.0075
+        Step size (the course's value for its cat images), or a schedule.
+    max_iter : int, default 2500
+        Epochs: full-batch updates (the course's iterations) or passes over
+        the data with mini-batches.
+    init : {"he", "lecun", "xavier", "glorot", "normal", "zeros"}, default "he"
+        Initial weights, drawn layer by layer (``W1`` first). ``"he"``
+        (variance 2 / fan_in) trains deep relu networks well; ``"lecun"``
+        (``randn(n_l, n_(l-1)) / sqrt(n_(l-1))``) is the course's deep
+        initializer: with ``random_state=np.random.RandomState(1)`` it draws
+        the course's weights exactly.
+    init_scale : float, default 0.01
+        Standard deviation of the ``"normal"`` initializer.
+    %(common)s
+    Attributes
+    ----------
+    params_ : dict
+        ``"W1"`` ... ``"WL"`` and ``"b1"`` ... ``"bL"``: ``Wl`` of shape
+        (n_(l-1), n_l) (the course's ``W[l]`` transposed) and ``bl`` of shape
+        (n_l,), with n_0 = n_features and n_L = K (1 for two classes, else the
+        number of classes), on the training device.
+    loss_curve_, n_iter_, validation_scores_, best_iteration_, classes_, n_features_in_, backend_
+        As in :class:`LogisticRegression`.
+
+    Examples
+    --------
+    >>> from neuralcore.datasets import make_moons
+    >>> X, y = make_moons(random_state=0)
+    >>> net = NeuralNet((8, 8), learning_rate=0.1, max_iter=3000, random_state=0, backend="numpy").fit(X, y)
+    >>> sorted(net.params_), net.score(X, y) > 0.95
+    (['W1', 'W2', 'W3', 'b1', 'b2', 'b3'], True)
+    """
+
+    def __init__(
+        self,
+        hidden_units=(20, 7, 5),
+        *,
+        activation="relu",
+        learning_rate=0.0075,
+        max_iter=2500,
+        optimizer="gd",
+        optimizer_params=None,
+        batch_size=None,
+        shuffle=True,
+        alpha=0.0,
+        tol=None,
+        n_iter_no_change=10,
+        validation_fraction=None,
+        init="he",
+        init_scale=0.01,
+        backend=None,
+        dtype=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_units = hidden_units
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.alpha = alpha
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
+        self.init = init
+        self.init_scale = init_scale
+        self.backend = backend
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_hyperparameters(self):
+        super()._check_hyperparameters()
+        self._layers()
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        check_number("init_scale", self.init_scale, positive=True)
+
+    def _layers(self) -> tuple:
+        """``hidden_units`` as a tuple of ints (an int is one layer), checked."""
+        units = self.hidden_units
+        if isinstance(units, numbers.Integral) and not isinstance(units, bool):
+            units = (units,)
+        if isinstance(units, (str, bytes)) or not isinstance(units, (tuple, list)):
+            raise TypeError(f"hidden_units must be an int or a sequence of ints, got {type(units).__name__}")
+        for index, size in enumerate(units):
+            check_int(f"hidden_units[{index}]", size, minimum=1)
+        return tuple(int(size) for size in units)
+
+    def _param_shapes(self, n_features, n_outputs):
+        return network.param_shapes(n_features, self._layers(), n_outputs)
+
+    def _init_params(self, n_features, n_outputs, rng):
+        return network.init_params(
+            n_features, self._layers(), rng=rng, init=self.init, scale=self.init_scale, n_outputs=n_outputs
+        )
+
+    def _steps(self, data):
+        settings = {"activation": self.activation, "alpha": float(self.alpha), "xp": data.xp}
+        return Steps(functools.partial(network.loss_and_grads, **settings),
+                     functools.partial(network.gd_step, **settings))
+
+    def _logits(self, params, X, xp):
+        return network.logits(params, X, activation=self.activation, xp=xp)
+
+
+# The hyperparameters the estimators share are documented once.
+for _estimator in (LogisticRegression, TwoLayerNet, NeuralNet):
+    _estimator.__doc__ = _estimator.__doc__ % {"common": _COMMON_DOC.strip("\n").lstrip()}
 
 

@@ -159,7 +159,9 @@ def load(path, *, backend=None):
     try:
         cls = ESTIMATORS[document["estimator"]]
         names = set(cls().get_params())
-        model = cls(**{k: v for k, v in dict(document["hyperparameters"]).items() if k in names})
+        # JSON has no tuples: a list hyperparameter (hidden_units) comes back as the tuple it was
+        model = cls(**{k: tuple(v) if isinstance(v, list) else v
+                       for k, v in dict(document["hyperparameters"]).items() if k in names})
         n_features, n_classes = int(document["n_features_in"]), int(document["n_classes"])
         if n_features < 1 or n_classes < 2:
             raise ValueError(f"n_features_in={n_features}, n_classes={n_classes}")

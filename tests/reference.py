@@ -45,3 +45,48 @@ def two_layer_network(X, Y, W1, b1, W2, b2, learning_rate, num_iterations):
         W1, b1, W2, b2 = W1 - learning_rate * dW1, b1 - learning_rate * db1, W2 - learning_rate * dW2, b2 - learning_rate * db2
         costs.append(cost)
     return (W1, b1, W2, b2), costs
+
+
+def initialize_parameters_deep(layer_dims, seed=1):
+    """The course's deep initializer: ``np.random.seed(1)``, ``W[l] = randn(n_l, n_(l-1)) / sqrt(n_(l-1))``."""
+    np.random.seed(seed)
+    parameters = {}
+    for l in range(1, len(layer_dims)):
+        parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
+        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
+    return parameters
+
+
+def l_layer_model(X, Y, parameters, learning_rate, num_iterations):
+    """The course's ``L_layer_model``: relu hidden layers, a sigmoid output, one cost per iteration.
+
+    ``X`` of shape (n_x, m), ``Y`` of shape (1, m); ``parameters`` as from
+    :func:`initialize_parameters_deep` (copied, not modified).
+    """
+    parameters = {k: v.copy() for k, v in parameters.items()}
+    L = len(parameters) // 2
+    m = X.shape[1]
+    costs = []
+    for _ in range(num_iterations):
+        caches, A = [], X
+        for l in range(1, L):
+            Z = parameters["W" + str(l)] @ A + parameters["b" + str(l)]
+            caches.append((A, Z))
+            A = np.maximum(0, Z)
+        ZL = parameters["W" + str(L)] @ A + parameters["b" + str(L)]
+        caches.append((A, ZL))
+        AL = sigmoid(ZL)
+        costs.append(float(np.squeeze(-(Y @ np.log(AL).T + (1 - Y) @ np.log(1 - AL).T) / m)))
+        dZ = AL - Y
+        grads = {}
+        for l in range(L, 0, -1):
+            A_prev, _ = caches[l - 1]
+            grads["dW" + str(l)] = dZ @ A_prev.T / m
+            grads["db" + str(l)] = np.sum(dZ, axis=1, keepdims=True) / m
+            if l > 1:
+                dA_prev = parameters["W" + str(l)].T @ dZ
+                dZ = dA_prev * (caches[l - 2][1] > 0)
+        for l in range(1, L + 1):
+            parameters["W" + str(l)] = parameters["W" + str(l)] - learning_rate * grads["dW" + str(l)]
+            parameters["b" + str(l)] = parameters["b" + str(l)] - learning_rate * grads["db" + str(l)]
+    return parameters, costs
