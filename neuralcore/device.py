@@ -494,23 +494,41 @@ def compute(*values):
 # ------------------------------------------------------------------------ compiled kernels
 
 
+#: The setting of NEURALCORE_KERNELS as :func:`kernels_enabled` last read it (None: not read yet).
+_KERNELS_SETTING: bool | None = None
+
+
 def kernels_enabled() -> bool:
     """Whether compiled kernels may replace the Array API code (``NEURALCORE_KERNELS``).
 
     ``auto`` (the default) uses them where a backend has them; ``off`` runs the
     pure Array API code everywhere (the reference the kernels are tested against).
 
+    Reads the environment: every fit calls this once, up front (a bad value is an
+    error before any work), and the per-step kernel calls of that fit
+    (:func:`run_kernel`) use the value read then instead of reading the
+    environment at every step.
+
     Examples
     --------
     >>> kernels_enabled() in (True, False)
     True
     """
+    global _KERNELS_SETTING
     value = os.environ.get(KERNELS_ENV_VAR, "auto").strip().lower()
     if value in ("", "auto", "on", "1", "true", "yes"):
-        return True
-    if value in ("off", "0", "false", "no", "none"):
-        return False
-    raise ValueError(f"{KERNELS_ENV_VAR}={value!r} is not valid; use 'auto' (the default) or 'off'")
+        _KERNELS_SETTING = True
+    elif value in ("off", "0", "false", "no", "none"):
+        _KERNELS_SETTING = False
+    else:
+        raise ValueError(f"{KERNELS_ENV_VAR}={value!r} is not valid; use 'auto' (the default) or 'off'")
+    return _KERNELS_SETTING
+
+
+def _kernels_setting() -> bool:
+    """The setting :func:`kernels_enabled` last read (reading it the first time): for per-step calls."""
+    setting = _KERNELS_SETTING
+    return kernels_enabled() if setting is None else setting
 
 
 def fused_logistic(X, reference_loss, reference_step):
@@ -550,7 +568,7 @@ def run_kernel(name: str, *args):
     >>> run_kernel("descend", np.ones(2), np.ones(2), -0.5) is None
     True
     """
-    if not aac.is_cupy_array(args[0]) or not kernels_enabled():
+    if not aac.is_cupy_array(args[0]) or not _kernels_setting():  # read once per fit, not at every step
         return None
     from . import _cuda
 

@@ -162,6 +162,7 @@ def _no_backend_env(monkeypatch):
     NEURALCORE_KERNELS) must not leak in."""
     monkeypatch.delenv(nc_device.ENV_VAR, raising=False)
     monkeypatch.delenv(nc_device.KERNELS_ENV_VAR, raising=False)
+    nc_device.kernels_enabled()  # and the setting per-step kernel calls use is the default's, not a past test's
 
 
 @pytest.fixture

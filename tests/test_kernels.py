@@ -373,16 +373,3 @@ class TestOptimizerContract:
         )
         assert len(calls) == 4
 
-
-def test_a_failing_kernel_warns_once_and_is_not_tried_again(monkeypatch):
-    from neuralcore import _cuda
-
-    monkeypatch.setattr(_cuda, "_FAILED", {})
-    with pytest.warns(_cuda.KernelFallbackWarning, match="CUDA kernel demo failed .*RuntimeError: no NVRTC"):
-        _cuda._give_up("demo", RuntimeError("no NVRTC"))
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        _cuda._give_up("demo", RuntimeError("no NVRTC"))  # already known: silent
-    assert "demo" in _cuda._FAILED
