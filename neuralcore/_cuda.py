@@ -493,6 +493,10 @@ class LogisticKernels:
         name = f"nc_logistic_partials<{self._ctype},{self.k},{self.r},{self.team}>"
         if (name, self.device_id) in _FAILED:
             return None
+        if not self._data.launched:
+            # before this thread's first compile and launch: an error left by earlier asynchronous work
+            # (a sticky one fails every later call) is raised here as itself, not blamed on the kernel
+            _settle(cupy)
         try:
             partial_kernel, finish_kernel, resident_blocks = _functions(
                 self._ctype, self.k, self.r, self.team, self.device_id
@@ -535,8 +539,7 @@ class LogisticKernels:
             partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
             finish_kernel(finish_grid, (32, 8), finish_args)
         else:  # the first launch: a failure here (an unsupported GPU) falls back instead of failing the fit
-            _settle(cupy)  # an error of earlier work is raised here, as itself, not blamed on the kernel
-            try:
+            try:  # (_launch_data synchronized the device first)
                 partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
                 finish_kernel(finish_grid, (32, 8), finish_args)
             except MemoryError:  # out of GPU memory: the Array API code would not fit either

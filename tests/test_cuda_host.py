@@ -174,6 +174,21 @@ class TestFailures:
                 kernels()._call(params, fake_array((100, 5)), fake_array((100, 1)), 0.0, 0.1, 1)
         assert _cuda._FAILED == {} and fake.calls == []
 
+    def test_an_earlier_error_is_not_blamed_on_the_compilation(self, fake, monkeypatch):
+        def compile_fails(*key):
+            raise RuntimeError("module load failed")
+
+        monkeypatch.setattr(_cuda, "_functions", compile_fails)
+        params = {"W": fake_array((5, 1)), "b": fake_array((1,))}
+        fake.sync_error = RuntimeError("sticky error from an earlier launch")
+        with pytest.raises(RuntimeError, match="sticky"):
+            kernels()._call(params, fake_array((100, 5)), fake_array((100, 1)), 0.0, 0.1, 1)
+        assert _cuda._FAILED == {}
+        fake.sync_error = None  # a healthy device: the compilation's own failure gives the kernel up
+        with pytest.warns(_cuda.KernelFallbackWarning, match="module load failed"):
+            assert kernels()._call(params, fake_array((100, 5)), fake_array((100, 1)), 0.0, 0.1, 1) is None
+        assert list(_cuda._FAILED) == [("nc_logistic_partials<double,1,4,8>", 0)]
+
     def test_the_synchronization_is_for_the_first_launch_only(self, fake):
         step = kernels()
         params = {"W": fake_array((5, 1)), "b": fake_array((1,))}
