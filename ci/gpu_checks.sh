@@ -14,7 +14,7 @@ OUT=${OUT:-gpu-logs}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
-STAGES=${STAGES:-"smoke profile large tests small compute solvers"}
+STAGES=${STAGES:-"smoke kernels profile large tests small compute solvers"}
 status=0
 
 stage() {  # stage NAME LIMIT COMMAND...
@@ -54,12 +54,30 @@ for dtype in ("float64", "float32"):
         cost = float(cost)
         compile_s = time.perf_counter() - start
         ref_cost, ref = logistic.loss_and_grads(params, X, Y, alpha=0.1)
-        err = float(cupy.max(cupy.abs(grads["W"] - ref["W"])) / (cupy.max(cupy.abs(ref["W"])) + 1e-30))
-        print(f"{dtype} {n}x{f}: cost {cost:.8g} vs {float(ref_cost):.8g}, grad rel err {err:.2e}, first call {compile_s:.2f}s")
+
+        def rel(got, want):
+            return float(cupy.max(cupy.abs(got - want)) / (cupy.max(cupy.abs(want)) + 1e-30))
+
+        err = max(rel(grads["W"], ref["W"]), rel(grads["b"], ref["b"]))
+        step_cost, new = step(params, X, Y, 0.5)
+        ref_step_cost, ref_new = logistic.gd_step(params, X, Y, 0.5, alpha=0.1)
+        step_err = max(rel(new["W"], ref_new["W"]), rel(new["b"], ref_new["b"]))
+        print(f"{dtype} {n}x{f}: cost {cost:.8g} vs {float(ref_cost):.8g}, grad (W, b) rel err {err:.2e}, "
+              f"gd_step (W, b) rel err {step_err:.2e}, first call {compile_s:.2f}s")
         bound = 1e-12 if dtype == "float64" else 1e-5
-        assert err < bound and abs(cost - float(ref_cost)) < bound * 10 * max(1.0, abs(cost)), "kernel disagrees"
+        assert err < bound and step_err < bound, "kernel disagrees"
+        for c, r in ((cost, ref_cost), (float(step_cost), ref_step_cost)):
+            assert abs(c - float(r)) < bound * 10 * max(1.0, abs(c)), "kernel cost disagrees"
 
 EOF
+        ;;
+    kernels)
+        # every kernel layout in both dtypes against the float64 oracle, views, streams, a failing launch,
+        # two threads, the resident-block cap (tests/test_kernels.py TestOnGPU), and the host-side logic;
+        # the CuPy cases are required (an unusable CuPy is an error), and a skip here is a failure
+        stage kernels "${KERNELS_LIMIT:-420}" env NEURALCORE_TEST_BACKENDS=cupy "$PYTHON" -m pytest -q -rs \
+            -p no:cacheprovider tests/test_kernels.py tests/test_cuda_host.py -k "GPU or layout or host"
+        if grep -q "skipped" "$OUT/kernels.log"; then echo "kernels: tests were skipped on a GPU"; status=1; fi
         ;;
     profile)
         stage profile "${PROFILE_LIMIT:-90}" "$PYTHON" -m benchmarks.kernel_profile --min-row-groups ${MIN_ROW_GROUPS:-4}

@@ -20,6 +20,20 @@ results are deterministic: no atomics), divides by ``m``, adds the L2 term and,
 for plain gradient descent, writes the updated parameters. Two launches per
 step instead of about thirty, and one pass over ``X`` instead of two.
 
+"Deterministic" means: the same inputs give the same bits on the same GPU model
+with the same CUDA toolkit (and CuPy). The number of blocks, and so the order in
+which partial sums are added, comes from the kernel's register count (which the
+toolkit's compiler decides) and from the GPU's number of multiprocessors; another
+GPU model or toolkit may round differently (within the float tolerance), never
+differently from run to run.
+
+Threads and devices: the scratch buffer of partial sums is per thread and per
+stream (two threads sharing one compiled step never share a buffer), and a kernel
+that fails to compile or launch is given up on that GPU only (``_FAILED`` is keyed
+by kernel name and device). Before a kernel's first launch on a thread the device
+is synchronized, so that an error left by earlier asynchronous work is raised as
+itself instead of being taken for the kernel's failure.
+
 Two smaller kernels serve every model on CuPy (through
 :mod:`neuralcore.kernels`): the binary output layer and its
 cross-entropy in one elementwise pass (two launches instead of about twenty),
@@ -32,6 +46,7 @@ import functools
 import logging
 from importlib import resources
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -94,24 +109,66 @@ def layout(n_features: int):
     return None
 
 
-#: Kernels that failed to compile or launch on this machine, with the error: they are not tried again
-#: (the Array API code runs instead, after one warning).
+#: Kernels that failed to compile or launch on this machine, by ``(name, device id)``, with the error: they
+#: are not tried again on that GPU (the Array API code runs instead, after one warning); other GPUs still try.
 _FAILED: dict = {}
+#: ``(name, device id)`` of elementwise kernels that ran once: their later calls skip the checks of a first launch.
+_WORKED: set = set()
 
 
 class KernelFallbackWarning(UserWarning):
     """A compiled kernel could not be used here; the Array API code runs instead (same results, slower)."""
 
 
-def _give_up(name: str, error: Exception):
-    if name not in _FAILED:
-        _FAILED[name] = error
+def _give_up(name: str, device_id: int, error: Exception):
+    if (name, device_id) not in _FAILED:
+        _FAILED[(name, device_id)] = error
         warnings.warn(
-            f"neuralcore's CUDA kernel {name} failed ({type(error).__name__}: {error}); using the Array API code "
-            "instead (same results, slower). NEURALCORE_KERNELS=off silences this.",
+            f"neuralcore's CUDA kernel {name} failed on GPU {device_id} ({type(error).__name__}: {error}); using the "
+            "Array API code instead (same results, slower). NEURALCORE_KERNELS=off silences this.",
             KernelFallbackWarning,
             stacklevel=4,
         )
+
+
+def _settle(cupy):
+    """Wait for the current device's earlier work, raising any error it left (a sticky error from an earlier
+    asynchronous launch, say): called before a kernel's first launch, so that such an error is raised as
+    itself instead of being taken for the kernel's failure."""
+    cupy.cuda.runtime.deviceSynchronize()
+
+
+class _PerThread:
+    """Launch data (with its scratch buffer of partial sums) cached per thread, for one stream at a time.
+
+    Two threads calling one compiled step each get their own buffer (a shared one would interleave their
+    partial sums); within a thread, the buffer is reused by every step on the same stream (stream order keeps
+    one step's writes after the previous step's reads), and replaced when the stream, ``X``, ``Y`` or
+    ``alpha`` changes."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def get(self, X, Y, stream, alpha):
+        data = getattr(self._local, "data", None)
+        if data is not None and data[0] is X and data[1] is Y and data[2] == stream and data[3] == alpha:
+            return data[4]
+        return None
+
+    def put(self, X, Y, stream, alpha, launch):
+        self._local.data = (X, Y, stream, alpha, launch)
+
+    def clear(self):
+        self._local.data = None
+
+    @property
+    def launched(self) -> bool:
+        """Whether a launch succeeded on this thread (until then, a failure falls back)."""
+        return getattr(self._local, "launched", False)
+
+    @launched.setter
+    def launched(self, value: bool):
+        self._local.launched = value
 
 
 @functools.lru_cache(maxsize=None)
@@ -162,9 +219,8 @@ class LogisticKernels:
         self._scalar = self.dtype.type
         # rows one block takes per iteration of its loop
         self._block_rows = (_BLOCK // self.team) * self.r if self.team <= 32 else self.r
-        self._data = None  # (X, Y, stream, alpha, launch arguments) of the last call
+        self._data = _PerThread()  # per thread: (X, Y, stream, alpha, launch arguments) of its last call
         self._produced = (None, None)  # the last parameters these kernels wrote: known to suit
-        self._launched = False  # whether a launch succeeded (until then, failures fall back)
 
     def _params_suit(self, W, b) -> bool:
         if W is self._produced[0] and b is self._produced[1]:
@@ -204,16 +260,20 @@ class LogisticKernels:
         import cupy
 
         stream = cupy.cuda.get_current_stream().ptr
-        data = self._data
-        if data is not None and data[0] is X and data[1] is Y and data[2] == stream and data[3] == alpha:
-            return data[4]
+        cached = self._data.get(X, Y, stream, alpha)
+        if cached is not None:
+            return cached
         if not self._data_suits(X, Y):
             return None
         itemsize = self.dtype.itemsize
         n, f = X.shape
         name = f"nc_logistic_partials<{self._ctype},{self.k},{self.r},{self.team}>"
-        if name in _FAILED:
+        if (name, self.device_id) in _FAILED:
             return None
+        if not self._data.launched:
+            # before this thread's first compile and launch: an error left by earlier asynchronous work
+            # (a sticky one fails every later call) is raised here as itself, not blamed on the kernel
+            _settle(cupy)
         try:
             partial_kernel, finish_kernel, resident_blocks = _functions(
                 self._ctype, self.k, self.r, self.team, self.device_id
@@ -221,13 +281,13 @@ class LogisticKernels:
         except MemoryError:
             raise
         except Exception as error:  # NVRTC missing or failing, an unsupported GPU...
-            _give_up(name, error)
+            _give_up(name, self.device_id, error)
             return None
         # One wave of blocks fills the GPU; fewer when each would see under MIN_ROW_GROUPS
         # groups of rows.
         blocks = max(1, min(resident_blocks, -(-n // (self._block_rows * MIN_ROW_GROUPS))))
-        # Reused by every step on this stream: stream order keeps one step's writes after the
-        # previous step's reads.
+        # This thread's own buffer, reused by its steps on this stream: stream order keeps one
+        # step's writes after the previous step's reads (see _PerThread).
         partials = cupy.empty((blocks, f + 2), dtype=self.dtype)
         launch = (
             partial_kernel,
@@ -240,7 +300,7 @@ class LogisticKernels:
             (self._scalar(1.0 / n), self._scalar(alpha)),
             name,
         )
-        self._data = (X, Y, stream, alpha, launch)
+        self._data.put(X, Y, stream, alpha, launch)
         return launch
 
     def _run(self, params, launch, learning_rate, apply):
@@ -252,20 +312,20 @@ class LogisticKernels:
         out_b = cupy.empty((1,), dtype=self.dtype)
         cost = cupy.empty((), dtype=self.dtype)
         finish_args = finish_head + (W, b) + scalars + (self._scalar(learning_rate), np.int32(apply), out_w, out_b, cost)
-        if self._launched:
+        if self._data.launched:
             partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
             finish_kernel(finish_grid, (32, 8), finish_args)
         else:  # the first launch: a failure here (an unsupported GPU) falls back instead of failing the fit
-            try:
+            try:  # (_launch_data synchronized the device first)
                 partial_kernel(grid, (_BLOCK,), head + (W, b) + tail)
                 finish_kernel(finish_grid, (32, 8), finish_args)
             except MemoryError:  # out of GPU memory: the Array API code would not fit either
                 raise
             except Exception as error:
-                _give_up(name, error)
-                self._data = None
+                _give_up(name, self.device_id, error)
+                self._data.clear()
                 return None
-            self._launched = True
+            self._data.launched = True
         if apply:
             self._produced = (out_w, out_b)
         return cost, {"W": out_w, "b": out_b}
@@ -363,16 +423,25 @@ def _on_device(x, function, *args):
 
 
 def _elementwise_call(name, x, *args):
-    """Run elementwise kernel ``name`` on ``x``'s GPU; None (after one warning) if it cannot compile."""
-    if name in _FAILED:
-        return None
-    try:
+    """Run elementwise kernel ``name`` on ``x``'s GPU; None (after one warning) if it cannot compile
+    or launch there."""
+    key = (name, x.device.id)
+    if key in _WORKED:
         return _on_device(x, _elementwise(name), *args)
+    if key in _FAILED:
+        return None
+    import cupy
+
+    _on_device(x, _settle, cupy)  # an error of earlier work is raised as itself, not blamed on the kernel
+    try:
+        result = _on_device(x, _elementwise(name), *args)
     except MemoryError:
         raise
     except Exception as error:  # compiled at the first call: NVRTC missing or failing
-        _give_up(name, error)
+        _give_up(name, x.device.id, error)
         return None
+    _WORKED.add(key)
+    return result
 
 
 def binary_output_and_cross_entropy(z, y):

@@ -37,28 +37,44 @@ _ON = ("", "auto", "on", "1", "true", "yes")
 _OFF = ("off", "0", "false", "no", "none")
 
 
+#: The setting of NEURALCORE_KERNELS as :func:`enabled` last read it (None: not read yet).
+_SETTING: bool | None = None
+
+
 def enabled() -> bool:
     """Whether compiled kernels may replace the Array API code (``NEURALCORE_KERNELS``).
 
     ``auto`` (the default) uses them where a backend has them; ``off`` runs the
     pure Array API code everywhere. Any other value is a ValueError.
 
+    Reads the environment: every fit calls this once, up front (a bad value is
+    an error before any work), and the per-step kernel calls of that fit use
+    the value read then instead of reading the environment at every step.
+
     Examples
     --------
     >>> enabled() in (True, False)
     True
     """
+    global _SETTING
     value = os.environ.get(ENV_VAR, "auto").strip().lower()
     if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    raise ValueError(f"{ENV_VAR}={value!r} is not valid; use 'auto' (the default) or 'off'")
+        _SETTING = True
+    elif value in _OFF:
+        _SETTING = False
+    else:
+        raise ValueError(f"{ENV_VAR}={value!r} is not valid; use 'auto' (the default) or 'off'")
+    return _SETTING
+
+
+def _setting() -> bool:
+    """The setting :func:`enabled` last read (reading it the first time): for per-step calls."""
+    return enabled() if _SETTING is None else _SETTING
 
 
 def _native(x):
     """The kernel module for ``x``'s backend, or None where there is none (or kernels are off)."""
-    if not aac.is_cupy_array(x) or not enabled():
+    if not aac.is_cupy_array(x) or not _setting():
         return None
     from . import _cuda
 

@@ -190,6 +190,7 @@ def _no_backend_env(monkeypatch):
     NEURALCORE_KERNELS) must not leak in."""
     monkeypatch.delenv(nc_device.ENV_VAR, raising=False)
     monkeypatch.delenv(kernels.ENV_VAR, raising=False)
+    kernels.enabled()  # and the setting per-step kernel calls use is the default's, not a past test's
 
 
 @pytest.fixture

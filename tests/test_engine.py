@@ -166,6 +166,14 @@ class TestValidationAndStopping:
         a = LogisticRegression(validation_fraction=0.2, max_iter=3, random_state=1, backend="numpy").fit(X2, y2)
         b = LogisticRegression(validation_fraction=0.2, max_iter=3, random_state=1, backend="numpy").fit(X2, y2)
         assert a.validation_scores_ == b.validation_scores_
+        # stratified: with all-zero parameters every sample is predicted as class 0, so the first score is
+        # the share of class 0 in the held-out part: 20 of 25 for 80/20 labels, whatever the seed
+        rng = np.random.default_rng(0)
+        X, y = rng.normal(size=(100, 2)), np.asarray([0] * 80 + [1] * 20)
+        zeros = {"W": np.zeros((2, 1)), "b": np.zeros(1)}
+        for seed in range(4):
+            model = LogisticRegression(validation_fraction=0.25, max_iter=1, random_state=seed, backend="numpy")
+            assert model.fit(X, y, init_params=zeros).validation_scores_[0] == pytest.approx(0.8, abs=1e-12), seed
 
     def test_tol_stops_with_fewer_iterations(self):
         model = LogisticRegression(learning_rate=0.5, max_iter=10000, tol=1e-6, backend="numpy").fit(X2, y2)

@@ -1,10 +1,15 @@
 """Fused steps: ``logistic.gd_step``, the ``step=`` path of the training loop, and the compiled
-CUDA kernels that replace both on CuPy, each checked against the pure Array API reference.
+CUDA kernels that replace both on CuPy, each checked against an independent float64 NumPy oracle
+(the course's formulas, written out below) and against the pure Array API reference.
 
 On a backend without compiled kernels, ``logistic.step_functions`` returns the
-reference functions, and the tests here check the training loop's fused path
-against its generic path. On CuPy the same tests check the CUDA kernels
-(``neuralcore/_cuda.py``) against the reference, on every layout they use.
+reference functions: the oracle comparison then tests the Array API code itself, and the tests
+here check the training loop's fused path against its generic path. On CuPy the same tests
+check the CUDA kernels (``neuralcore/_cuda.py``) against the oracle and the reference, and
+``TestOnGPU`` covers every layout the kernels have, in both dtypes, with strided, broadcast and
+Fortran-order data, other streams, failing launches and two threads. ``TestOnGPU`` runs only
+where a CUDA device is usable (``ci/gpu_checks.sh``, where the CuPy cases are required, so it
+cannot skip there); that its feature sizes reach every layout is checked everywhere.
 """
 
 import numpy as np
@@ -13,6 +18,8 @@ import pytest
 from neuralcore.data import ArrayData
 from neuralcore import LogisticRegression, device, kernels, logistic, train
 from neuralcore.optim import adam, gradient_descent, inverse_time_decay
+
+from .conftest import CASES as BACKEND_CASES
 
 # Feature counts for each kernel layout (see neuralcore/_cuda.py's layout()): teams of 8 lanes
 # (1 to 128 features; 4, 3, 2 and 1 rows per team at a time), of 16 (to 256), warps (to 1024),
@@ -28,6 +35,41 @@ def problem(n, f, seed=0, scale=1.0):
     Y = (X @ w + 0.5 * rng.normal(size=(n, 1)) > 0).astype(np.float64)
     params = {"W": rng.normal(size=(f, 1)) * 0.1, "b": np.asarray([0.3])}
     return X, Y, params
+
+
+def oracle(X, Y, W, b, alpha=0.0, learning_rate=None):
+    """The course's formulas in float64 NumPy, in the course's layout (features x samples):
+    ``(cost, dW, db)``, or ``(cost, W - lr dW, b - lr db)`` with a learning rate."""
+    X, Y = np.asarray(X, np.float64).T, np.asarray(Y, np.float64).T  # (n_x, m), (1, m)
+    W, b = np.asarray(W, np.float64), float(np.asarray(b, np.float64)[0])
+    m = X.shape[1]
+    Z = W.T @ X + b
+    with np.errstate(over="ignore"):  # exp(-Z) = inf for very negative logits: A = 0, as it should
+        A = 1 / (1 + np.exp(-Z))
+    log_A, log_1_minus_A = -np.logaddexp(0, -Z), -np.logaddexp(0, Z)  # log(A), log(1 - A) without log(0)
+    cost = -np.sum(Y * log_A + (1 - Y) * log_1_minus_A) / m + alpha / 2 * np.sum(W**2)
+    dW = X @ (A - Y).T / m + alpha * W
+    db = np.sum(A - Y) / m
+    if learning_rate is None:
+        return cost, dW, np.asarray([db])
+    return cost, W - learning_rate * dW, np.asarray([b - learning_rate * db])
+
+
+def oracle_tolerance(dtype):
+    return 1e-9 if dtype == "float64" else 3e-4
+
+
+def assert_matches_oracle(case, cost, first, second, expected, dtype=None):
+    """``cost`` and the two arrays (gradients, or updated parameters) against :func:`oracle`'s, each
+    relative to the size of what is compared."""
+    tol = oracle_tolerance(dtype or case.dtype)
+    want_cost, want_first, want_second = expected
+    assert abs(float(cost) - want_cost) <= tol * max(1.0, abs(want_cost)), (float(cost), want_cost)
+    for got, want in ((first, want_first), (second, want_second)):
+        got = case.to_numpy(got) if case is not None else got
+        assert got.shape == want.shape
+        scale = max(np.abs(want).max(), 1e-3)
+        assert np.abs(np.asarray(got, np.float64) - want).max() <= tol * scale, np.abs(got - want).max() / scale
 
 
 def on(case, X, Y, params):
@@ -53,11 +95,14 @@ class TestStepFunctions:
     @pytest.mark.parametrize("f", FEATURES)
     @pytest.mark.parametrize("n", [1, 37, 2000])
     def test_loss_and_grads_match_reference(self, backend_case, n, f):
-        X, Y, params = on(backend_case, *problem(n, f, seed=n + f))
+        host = problem(n, f, seed=n + f)
+        X, Y, params = on(backend_case, *host)
         check_kernels_used(backend_case, X)
         for alpha in (0.0, 0.3):
             loss, _ = logistic.step_functions(X, alpha=alpha)
             cost, grads = loss(params, X, Y)
+            expected = oracle(*map(backend_case.to_numpy, (X, Y, params["W"], params["b"])), alpha=alpha)
+            assert_matches_oracle(backend_case, cost, grads["W"], grads["b"], expected)
             cost_ref, grads_ref = logistic.loss_and_grads(params, X, Y, alpha=alpha)
             for got in (cost, grads["W"], grads["b"]):
                 backend_case.assert_on_case(got)
@@ -73,6 +118,8 @@ class TestStepFunctions:
         X, Y, params = on(backend_case, *problem(300, f))
         _, step = logistic.step_functions(X, alpha=0.1)
         cost, new = step(params, X, Y, 0.5)
+        expected = oracle(*map(backend_case.to_numpy, (X, Y, params["W"], params["b"])), alpha=0.1, learning_rate=0.5)
+        assert_matches_oracle(backend_case, cost, new["W"], new["b"], expected)
         cost_ref, new_ref = logistic.gd_step(params, X, Y, 0.5, alpha=0.1)
         np.testing.assert_allclose(float(cost), float(cost_ref), **tolerance(backend_case))
         for key in ("W", "b"):
@@ -113,9 +160,12 @@ class TestStepFunctions:
         cost_ref, grads_ref = logistic.loss_and_grads(params, X, Y)
         assert np.isfinite(float(cost)) and float(cost) > 1.0
         np.testing.assert_allclose(float(cost), float(cost_ref), rtol=1e-5)
-        np.testing.assert_allclose(
-            backend_case.to_numpy(grads["W"]), backend_case.to_numpy(grads_ref["W"]), rtol=1e-4, atol=1e-2
-        )
+        for key in ("W", "b"):
+            assert np.all(np.isfinite(backend_case.to_numpy(grads[key])))
+        # gradients of the size of X (1e3): compared relative to their largest entry, 1e-9 in float64
+        expected = oracle(*map(backend_case.to_numpy, (X, Y, params["W"], params["b"])))
+        assert_matches_oracle(backend_case, cost, grads["W"], grads["b"], expected)
+        assert_matches_oracle(backend_case, cost_ref, grads_ref["W"], grads_ref["b"], expected)
 
     def test_strided_rows_and_columns(self, backend_case):
         """Row views use the kernels with a row stride; column views fall back to the reference."""
@@ -359,15 +409,149 @@ class TestOptimizerContract:
         assert len(calls) == 4
 
 
-def test_a_failing_kernel_warns_once_and_is_not_tried_again(monkeypatch):
+
+# ------------------------------------------------------------------ every layout, and the GPU's corner cases
+
+
+def _layout_features():
+    """One feature count per layout of ``_cuda.layout`` (chosen from the layouts themselves): the narrowest
+    row of the layout (idle lanes) and the widest (registers full) in turn, ending on 12288."""
     from neuralcore import _cuda
 
-    monkeypatch.setattr(_cuda, "_FAILED", {})
-    with pytest.warns(_cuda.KernelFallbackWarning, match="CUDA kernel demo failed .*RuntimeError: no NVRTC"):
-        _cuda._give_up("demo", RuntimeError("no NVRTC"))
-    import warnings
+    spans = {}
+    for f in range(1, _cuda.MAX_FEATURES + 1):
+        low, _ = spans.get(_cuda.layout(f), (f, f))
+        spans[_cuda.layout(f)] = (low, f)
+    return [low if i % 2 == 0 else high for i, (low, high) in enumerate(spans.values())]
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        _cuda._give_up("demo", RuntimeError("no NVRTC"))  # already known: silent
-    assert "demo" in _cuda._FAILED
+
+LAYOUT_FEATURES = _layout_features()
+GPU_CASES = [c for c in BACKEND_CASES if c.name == "cupy"]
+NO_GPU = "no usable CUDA device: ci/gpu_checks.sh runs these (with the CuPy cases required)"
+
+
+def test_layout_features_reach_every_layout():
+    """The GPU tests below must reach every layout the kernels have (56: four team widths, the block
+    layouts for 1025-12288 features, the float64 one that spills registers included)."""
+    from neuralcore import _cuda
+
+    every = {_cuda.layout(f) for f in range(1, _cuda.MAX_FEATURES + 1)}
+    assert len(every) == 56
+    assert {_cuda.layout(f) for f in LAYOUT_FEATURES} == every
+    assert len(LAYOUT_FEATURES) == len(every)
+    assert max(LAYOUT_FEATURES) == _cuda.MAX_FEATURES and 1 in LAYOUT_FEATURES
+
+
+@pytest.mark.skipif(not GPU_CASES, reason=NO_GPU)
+@pytest.mark.parametrize("case", GPU_CASES, ids=[c.id for c in GPU_CASES])
+class TestOnGPU:
+    """The CUDA kernels against the float64 oracle (and the reference), on a GPU."""
+
+    def kernels(self, X):
+        fused = kernels.logistic_steps(X, logistic.loss_and_grads, logistic.gd_step)
+        assert fused is not None
+        return fused
+
+    def check(self, case, kernels, X, Y, params, alpha=0.2, rate=0.7):
+        host = [case.to_numpy(a) for a in (X, Y, params["W"], params["b"])]
+        cost, grads = kernels.loss_and_grads(params, X, Y, alpha=alpha)
+        assert_matches_oracle(case, cost, grads["W"], grads["b"], oracle(*host, alpha=alpha))
+        cost, new = kernels.gd_step(params, X, Y, rate, alpha=alpha)
+        assert_matches_oracle(case, cost, new["W"], new["b"], oracle(*host, alpha=alpha, learning_rate=rate))
+
+    @pytest.mark.parametrize("f", LAYOUT_FEATURES)
+    def test_every_layout(self, case, f):
+        import cupy
+
+        X, Y, params = on(case, *problem(257, f, seed=f))
+        kernels = self.kernels(X)
+        self.check(case, kernels, X, Y, params)
+        assert kernels._data.get(X, Y, cupy.cuda.get_current_stream().ptr, 0.2) is not None  # the kernels ran
+
+    def test_offset_view_and_broadcast_targets(self, case):
+        import cupy
+
+        X, Y, params = on(case, *problem(300, 40))
+        view = X[:, 3:]  # rows start 3 values in: an offset pointer, rows still contiguous
+        small = {"W": params["W"][3:], "b": params["b"]}
+        small = {"W": cupy.ascontiguousarray(small["W"]), "b": small["b"]}
+        kernels = self.kernels(view)
+        self.check(case, kernels, view, Y, small)
+        assert kernels._data.get(view, Y, cupy.cuda.get_current_stream().ptr, 0.2) is not None
+        ones = cupy.broadcast_to(Y[:1] * 0 + 1, Y.shape)  # stride 0: every target the same
+        assert ones.strides[0] == 0
+        self.check(case, kernels, X[:, 3:], ones, small)
+
+    def test_fortran_order_falls_back(self, case):
+        import cupy
+
+        X, Y, params = on(case, *problem(300, 40))
+        fortran = cupy.asfortranarray(X)
+        kernels = self.kernels(fortran)
+        self.check(case, kernels, fortran, Y, params)
+        assert kernels._launch_data(fortran, Y, 0.2) is None  # the reference ran
+
+    def test_other_streams(self, case):
+        import cupy
+
+        X, Y, params = on(case, *problem(3000, 100))
+        kernels = self.kernels(X)
+        for _ in range(2):
+            with cupy.cuda.Stream(non_blocking=True):
+                self.check(case, kernels, X, Y, params)
+            self.check(case, kernels, X, Y, params)
+
+    def test_a_launch_that_raises_gives_reference_results_and_one_warning(self, case, monkeypatch):
+        from neuralcore import _cuda
+
+        def broken(*args):
+            raise RuntimeError("planted launch failure")
+
+        monkeypatch.setattr(_cuda, "_FAILED", {})
+        monkeypatch.setattr(_cuda, "_functions", lambda *key: (broken, broken, 4))
+        X, Y, params = on(case, *problem(200, 30))
+        with pytest.warns(_cuda.KernelFallbackWarning) as caught:
+            for _ in range(3):
+                self.check(case, self.kernels(X), X, Y, params)
+        assert len([w for w in caught if issubclass(w.category, _cuda.KernelFallbackWarning)]) == 1
+
+    def test_two_threads_on_one_step(self, case):
+        import threading
+
+        problems = [on(case, *problem(5000, 64, seed=s)) for s in (1, 2)]
+        kernels = self.kernels(problems[0][0])
+        errors = []
+        barrier = threading.Barrier(2)
+
+        def work(X, Y, params):
+            try:
+                for _ in range(30):
+                    barrier.wait()
+                    self.check(case, kernels, X, Y, params)
+            except BaseException as error:  # reported below, from the main thread
+                errors.append(error)
+                barrier.abort()
+
+        threads = [threading.Thread(target=work, args=p) for p in problems]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[0]
+
+    def test_more_rows_than_resident_blocks_hold(self, case):
+        """The grid is capped at the blocks that fit on the GPU at once: each block loops over many groups."""
+        import cupy
+
+        from neuralcore import _cuda
+
+        f = 1
+        k, r, team = _cuda.layout(f)
+        resident = _cuda._functions(_cuda._CTYPES[case.dtype], k, r, team, cupy.cuda.Device().id)[2]
+        rows_per_block = (_cuda._BLOCK // team) * r
+        n = resident * rows_per_block * _cuda.MIN_ROW_GROUPS * 3 + 17
+        X, Y, params = on(case, *problem(n, f, seed=3))
+        kernels = self.kernels(X)
+        self.check(case, kernels, X, Y, params)
+        launch = kernels._data.get(X, Y, cupy.cuda.get_current_stream().ptr, 0.2)
+        assert launch[1] == (resident,)

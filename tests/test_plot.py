@@ -59,7 +59,17 @@ class TestDecisionBoundary:
 
     def test_device_arrays(self, backend_case):
         model = LogisticRegression(max_iter=20).fit(backend_case.asarray(X), backend_case.asarray(y))
-        plot.decision_boundary(model, backend_case.asarray(X), backend_case.asarray(y), resolution=20)
+        figure = plot.decision_boundary(model, backend_case.asarray(X), backend_case.asarray(y), resolution=20)
+        # every sample drawn once, in its class's scatter, where the host data puts it
+        scatters = [c for c in figure.axes[0].collections if len(c.get_offsets()) and c.get_offsets().shape[1] == 2
+                    and len(c.get_offsets()) < len(X) + 1 and c.get_label() in ("0", "1")]
+        assert [c.get_label() for c in scatters] == ["0", "1"]
+        for collection, label in zip(scatters, (0, 1)):
+            np.testing.assert_allclose(collection.get_offsets(), X[y == label], rtol=1e-6)
+        # the same picture as from host copies of the data
+        host = plot.decision_boundary(model, X, y, resolution=20)
+        np.testing.assert_array_equal(pixels(figure), pixels(host))
+        assert pixels(figure).std() > 0
 
 
 def test_training_summary(net):
