@@ -99,3 +99,20 @@ def test_dask_out_of_core():
     pytest.importorskip("dask.array")
     out = run("dask_out_of_core.py", "--gib", "0.05", "--chunk-rows", "20000", "--iterations", "2")
     assert "Cost after iteration 1:" in out and "accuracy on the first 100000 rows" in out
+
+
+def test_deep_image_classifier(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(1)
+    for name, n in (("train", 120), ("test", 40)):
+        y = np.arange(n) % 2
+        base = np.where(y[:, None, None, None] == 1, 170, 80)
+        X = np.clip(base + rng.integers(-60, 60, size=(n, 6, 6, 3)), 0, 255).astype(np.uint8)
+        with h5py.File(tmp_path / f"{name}.h5", "w") as f:
+            f[f"{name}_set_x"], f[f"{name}_set_y"] = X, y
+    out = run("deep_image_classifier.py", tmp_path / "train.h5", tmp_path / "test.h5", "--iterations", "2500",
+              "--hidden-units", "8,4")
+    assert "layers [108, 8, 4, 1]" in out and "Cost after iteration 0:" in out
+    rows = [line for line in out.splitlines() if " train " in line and " test " in line]
+    assert [row.split()[0] for row in rows] == ["L-layer", "two-layer", "logistic"]
+    assert float(rows[0].split(" test ")[1].split()[0]) >= 0.9  # bright vs dark images: an easy problem
