@@ -199,3 +199,54 @@ def device_copy_bandwidth(X) -> float | None:
     out = cupy.empty_like(X)
     seconds = median_time(lambda: (cupy.copyto(out, X), cupy.cuda.get_current_stream().synchronize()), repeats=10, warmup=2)
     return 2 * X.nbytes / seconds
+
+
+def textbook_deep(X, Y, Ws, iterations, learning_rate):
+    """The course's L-layer network (relu hidden layers, sigmoid output), plain NumPy (or CuPy), (m, n_x) layout."""
+    np = _module_of(X)
+    m = X.shape[0]
+    Ws = list(Ws)
+    bs = [np.zeros((1, W.shape[1]), dtype=X.dtype) for W in Ws]
+    L = len(Ws)
+    for i in range(iterations):
+        As, Zs, A = [X], [], X
+        for l in range(L - 1):
+            Z = A @ Ws[l] + bs[l]
+            A = np.maximum(Z, 0)
+            Zs.append(Z)
+            As.append(A)
+        AL = 1 / (1 + np.exp(-(A @ Ws[-1] + bs[-1])))
+        cost = -np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)) / m
+        dZ = AL - Y
+        for l in range(L - 1, -1, -1):
+            dW, db = As[l].T @ dZ / m, np.sum(dZ, axis=0, keepdims=True) / m
+            if l > 0:
+                dZ = (dZ @ Ws[l].T) * (Zs[l - 1] > 0)
+            Ws[l], bs[l] = Ws[l] - learning_rate * dW, bs[l] - learning_rate * db
+    return float(cost)
+
+
+def torch_deep(X, y, Ws, iterations, learning_rate, device="cpu"):
+    """PyTorch eager L-layer network (relu hidden layers, manual backward as the textbook), on ``device``."""
+    import torch
+
+    Xt, Yt = torch.from_numpy(X).to(device), torch.from_numpy(y.reshape(-1, 1).astype(X.dtype)).to(device)
+    m = Xt.shape[0]
+    Ws = [torch.from_numpy(W.copy()).to(device) for W in Ws]
+    bs = [torch.zeros(W.shape[1], dtype=Xt.dtype, device=device) for W in Ws]
+    L = len(Ws)
+    with torch.no_grad():
+        for i in range(iterations):
+            As, A = [Xt], Xt
+            for l in range(L - 1):
+                A = torch.relu(A @ Ws[l] + bs[l])
+                As.append(A)
+            ZL = A @ Ws[-1] + bs[-1]
+            cost = torch.nn.functional.binary_cross_entropy_with_logits(ZL, Yt)
+            dZ = torch.sigmoid(ZL) - Yt
+            for l in range(L - 1, -1, -1):
+                dW, db = As[l].T @ dZ / m, dZ.mean(0)
+                if l > 0:
+                    dZ = (dZ @ Ws[l].T) * (As[l] > 0).to(Xt.dtype)
+                Ws[l], bs[l] = Ws[l] - learning_rate * dW, bs[l] - learning_rate * db
+    return float(cost)

@@ -29,14 +29,16 @@ from .common import (
     machine,
     median_time,
     sync,
+    textbook_deep,
     textbook_logistic,
     textbook_two_layer,
+    torch_deep,
     torch_device_for,
     torch_logistic,
     torch_two_layer,
 )
 
-CASES = ("small", "large", "compute", "solvers", "memory", "dask")
+CASES = ("small", "deep", "large", "compute", "solvers", "memory", "dask")
 
 
 def _have_torch() -> bool:
@@ -111,6 +113,78 @@ def case_small(args, rng):
                                 "backend": str(backend), "peer_over_neuralcore": ratio})
     _table(f"Small, overhead-bound (209 x 12288), whole fit, {backend}",
            ["model", "dtype", "iterations", "implementation", "time", "time / neuralcore's"], rows)
+    return results
+
+
+# --------------------------------------------------------------------------- deep
+
+
+def case_deep(args, rng):
+    """Deep networks: the course's L-layer cat model (whole fit) and a compute-bound [784, 1024, 1024, 1] step.
+
+    The L-layer model: 209 x 12288 images, layers (20, 7, 5), relu, learning
+    rate 0.0075, 2500 iterations (250 with --quick), against the plain
+    NumPy (or CuPy) textbook loop and PyTorch eager, from the same initial
+    weights. The compute-bound case: one full-batch step on 100000 x 784
+    float32 (20000 with --quick), against PyTorch eager with the same threads.
+    """
+    iterations = 250 if args.quick else 2500
+    backend = nc_device.resolve_backend(args.backend)
+    torch_device = torch_device_for(backend)
+    textbook = f"{backend.name} textbook"
+    rows, results = [], []
+    for dtype in ("float64", "float32"):
+        X_host, y = _images(209, 12288, rng, dtype)
+        sizes = [12288, 20, 7, 5, 1]
+        Ws_host = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype) for a, b in zip(sizes, sizes[1:])]
+        start = {f"W{l + 1}": W for l, W in enumerate(Ws_host)}
+        start.update({f"b{l + 1}": np.zeros(W.shape[1], dtype) for l, W in enumerate(Ws_host)})
+        X = nc_device.to_backend(X_host, backend)
+        Y_column = nc_device.to_backend(y.reshape(-1, 1).astype(dtype), backend)
+        Ws = [nc_device.to_backend(W, backend) for W in Ws_host]
+        impls = {
+            "neuralcore": lambda: nc.NeuralNet((20, 7, 5), max_iter=iterations).fit(X, y, init_params=start).loss_curve_[-1],
+            textbook: lambda: textbook_deep(X, Y_column, Ws, iterations, 0.0075),
+        }
+        if torch_device:
+            impls[f"torch eager ({torch_device})"] = lambda: torch_deep(X_host, y, Ws_host, iterations, 0.0075, torch_device)
+        times = {name: median_time(fn, repeats=args.repeats) for name, fn in impls.items()}
+        for name, seconds in times.items():
+            ratio = seconds / times["neuralcore"]
+            rows.append([f"L-layer (20, 7, 5), {iterations} iterations", dtype, name, f"{seconds * 1e3:.0f} ms",
+                         f"{ratio:.2f}"])
+            results.append({"model": "course L-layer", "dtype": dtype, "iterations": iterations, "impl": name,
+                            "seconds": seconds, "backend": str(backend), "peer_over_neuralcore": ratio})
+    if torch_device:
+        import torch
+
+        torch.set_num_threads(os.cpu_count())
+        n = 20_000 if args.quick else 100_000
+        X_host = rng.standard_normal((n, 784), dtype=np.float32)
+        y = (X_host[:, :10].sum(axis=1) > 0).astype(np.int64)
+        X = nc_device.to_backend(X_host, backend)
+        Y = nc_device.to_backend(y.reshape(-1, 1).astype(np.float32), backend)
+        sizes = [784, 1024, 1024, 1]
+        Ws_host = [(rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
+        params = {f"W{l + 1}": nc_device.to_backend(W, backend) for l, W in enumerate(Ws_host)}
+        params.update({f"b{l + 1}": nc_device.to_backend(np.zeros(W.shape[1], np.float32), backend)
+                       for l, W in enumerate(Ws_host)})
+        steps = 2 if args.quick else (20 if backend.name == "cupy" else 3)
+        estimator = nc.NeuralNet((1024, 1024))
+        step_functions = estimator._steps(nc.data.ArrayData(X, Y))
+
+        def ours():
+            result = train.train(step_functions, params, (X, Y), optimizer=gradient_descent(0.01), max_iter=steps)
+            return sync(result.params["b3"])
+
+        t_ours = median_time(ours, repeats=args.repeats) / steps
+        t_torch = median_time(lambda: torch_deep(X_host, y, Ws_host, steps, 0.01, torch_device), repeats=args.repeats) / steps
+        for name, seconds in (("neuralcore", t_ours), (f"torch eager ({torch_device})", t_torch)):
+            rows.append([f"[784, 1024, 1024, 1], {n} x 784, one step", "float32", name, f"{seconds * 1e3:.1f} ms",
+                         f"{seconds / t_ours:.2f}"])
+        results.append({"model": "compute-bound deep step", "n": n, "backend": str(backend), "neuralcore_seconds": t_ours,
+                        "torch_seconds": t_torch, "neuralcore_over_torch": t_ours / t_torch})
+    _table(f"Deep networks, {backend}", ["case", "dtype", "implementation", "time", "time / neuralcore's"], rows)
     return results
 
 

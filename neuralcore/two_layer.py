@@ -21,19 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import network
-from .init import init_weights
 
 __all__ = ["backward", "forward", "gd_step", "init_params", "logits", "loss_and_grads", "param_shapes"]
 
 
 def param_shapes(n_features: int, hidden_units: int, n_outputs: int = 1) -> dict:
     """Shape of each parameter."""
-    return {
-        "W1": (n_features, hidden_units),
-        "b1": (hidden_units,),
-        "W2": (hidden_units, n_outputs),
-        "b2": (n_outputs,),
-    }
+    return network.param_shapes(n_features, (hidden_units,), n_outputs)
 
 
 def init_params(
@@ -53,12 +47,7 @@ def init_params(
     >>> p["W1"].shape, p["b2"].shape
     ((2, 4), (1,))
     """
-    return {
-        "W1": init_weights(init, n_features, hidden_units, rng, scale=scale),
-        "b1": np.zeros(hidden_units),
-        "W2": init_weights(init, hidden_units, n_outputs, rng, scale=scale),
-        "b2": np.zeros(n_outputs),
-    }
+    return network.init_params(n_features, (hidden_units,), rng=rng, init=init, scale=scale, n_outputs=n_outputs)
 
 
 def logits(params: dict, X, /, *, activation: str = "tanh", xp=None):
