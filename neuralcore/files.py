@@ -59,7 +59,7 @@ def check_output_path(path, *, what: str = "file") -> str:
 
     Examples
     --------
-    >>> check_output_path("")
+    >>> check_output_path("", what="model file")
     Traceback (most recent call last):
     ...
     ValueError: model file path is empty
@@ -108,7 +108,8 @@ def check_output_path(path, *, what: str = "file") -> str:
     try:  # the only reliable test of "can I create a file here" (ACLs, read-only mounts, root) is to try
         handle, probe = _create_temp(folder, 0o600)
     except OSError as exc:
-        raise _os_error(exc, f"cannot write {what} {shown}: cannot create a file in {folder} ({exc.strerror})") from None
+        raise _os_error(exc, f"cannot write {what} {shown}: cannot create a file in {folder} "
+                             f"({exc.strerror})") from None
     os.close(handle)
     os.unlink(probe)
     return target
@@ -154,7 +155,8 @@ def atomic_write(path, *, what: str = "file", text: bool = False, newline: str |
     handle, temp = _create_temp(folder, 0o600 if mode is not None else 0o666)
     try:
         try:
-            with os.fdopen(handle, "w" if text else "wb", **({"encoding": "utf-8", "newline": newline} if text else {})) as out:
+            options = {"encoding": "utf-8", "newline": newline} if text else {}
+            with os.fdopen(handle, "w" if text else "wb", **options) as out:
                 yield out
                 out.flush()
                 os.fsync(out.fileno())

@@ -137,6 +137,8 @@ def load(path, *, backend=None):
         than 32 levels or larger than 64 MiB.
     """
     path = os.fspath(path)
+    if path == "":
+        raise ValueError("model file path is empty")
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path}")
     try:
@@ -151,7 +153,7 @@ def load(path, *, backend=None):
     with open(descriptor, "rb") as handle:
         try:
             archive = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             # for a file that is no archive, NumPy's own message talks of unpickling
             raise ValueError(f"{path} is not a neuralcore model file (not a .npz archive: {exc})") from None
         try:
@@ -354,7 +356,7 @@ def _check_document(document) -> dict:
 
 
 def _check_arrays(spec: dict, arrays: dict) -> None:
-    """The arrays of a model against its checked document: shapes, one float dtype, finite values, sorted unique classes."""
+    """The arrays of a model against its checked document: shapes, one finite float dtype, sorted unique classes."""
     for key, shape in spec["shapes"].items():
         value = arrays.get(f"{_PARAM_PREFIX}{key}")
         if value is None:

@@ -421,6 +421,10 @@ class TestLoadRefusesSpecialFiles:
         with pytest.raises(ValueError, match="it is a directory"):
             nc.load(tmp_path)
 
+    def test_empty_path(self):
+        with pytest.raises(ValueError, match="model file path is empty"):
+            nc.load("")
+
 
 class TestLoadValidatesWhatDrivesPredictions:
     @pytest.mark.parametrize(
@@ -441,7 +445,8 @@ class TestLoadValidatesWhatDrivesPredictions:
              or d.update(dtype="int64"), "parameter dtype 'int64'"),
             (lambda a, d: a.update({k: v.astype(np.float16) for k, v in a.items() if k.startswith("param.")})
              or d.update(dtype="float16"), "parameter dtype 'float16'"),
-            (lambda a, d: a.update({"param.b2": a["param.b2"].astype(np.float32)}), r"dtype float32, the metadata says"),
+            (lambda a, d: a.update({"param.b2": a["param.b2"].astype(np.float32)}),
+             r"dtype float32, the metadata says"),
             (lambda a, d: d["hyperparameters"].update(activation="bogus"), "activation"),
             (lambda a, d: d["hyperparameters"].update(hidden_units=-1), "hidden_units"),
             (lambda a, d: d.update(n_features_in=True), "n_features_in=True"),
