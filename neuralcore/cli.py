@@ -15,7 +15,9 @@ import json
 import os
 import platform
 import re
+import signal
 import sys
+import threading
 import time
 import warnings
 
@@ -27,6 +29,7 @@ from . import kernels
 from .activations import ACTIVATIONS
 from .datasets import BUILTIN
 from .exceptions import ConvergenceWarning, DivergenceError
+from .files import atomic_write, check_output_path
 from .init import INITIALIZERS
 from .losses import cross_entropy
 from .optim import OPTIMIZERS
@@ -47,7 +50,11 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args) or 0
+        with _sigterm_interrupts():
+            return args.run(args) or 0
+    except _Terminated:
+        print("neuralcore: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("neuralcore: interrupted", file=sys.stderr)
         return 130
@@ -137,14 +144,9 @@ def _train(args) -> int:
     from .estimators import LogisticRegression, TwoLayerNet
     from .loaders import load_data
 
-    if args.plot:  # fail before training, not after it
-        from .plot import figure_class
-
-        figure_class()
-    for path in (args.out, args.plot):
-        folder = os.path.dirname(os.path.abspath(path)) if path else None
-        if folder and not os.path.isdir(folder):
-            raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+    # fail before training, not after it
+    plot_format = _plot_format(args.plot) if args.plot is not None else None
+    _check_outputs({"--out": args.out, "--plot": args.plot}, {"DATA": args.data, "--test": args.test})
     data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
     test = None
     if args.test:
@@ -212,7 +214,9 @@ def _train(args) -> int:
     if args.plot:
         from .plot import training_summary
 
-        training_summary(model, data.X, data.y).savefig(args.plot, dpi=110)
+        figure = training_summary(model, data.X, data.y)
+        with atomic_write(args.plot, what="plot") as handle:  # exactly the path given: no extension added
+            figure.savefig(handle, format=plot_format, dpi=110)
         summary["plot_file"] = args.plot
         say(f"plot saved to {args.plot}")
     if args.json:
@@ -234,6 +238,7 @@ def _load_for(args, labels: str):
 
 
 def _predict(args) -> int:
+    _check_outputs({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     model, data = _load_for(args, labels="optional")
     labels = model.predict(data.X)
     columns = ["prediction"]
@@ -242,12 +247,13 @@ def _predict(args) -> int:
         proba = model.predict_proba(data.X)
         columns += [f"proba_{_plain(c)}" for c in model.classes_]
         rows = [row + [f"{p:.6g}" for p in proba_row] for row, proba_row in zip(rows, proba)]
-    target = open(args.out, "w", newline="") if args.out else contextlib.nullcontext(sys.stdout)
+    target = atomic_write(args.out, what="predictions file", text=True, newline="") if args.out is not None \
+        else contextlib.nullcontext(sys.stdout)
     with target as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         writer.writerows(rows)
-    if args.out:
+    if args.out is not None:
         print(f"{len(rows)} predictions written to {args.out}", file=sys.stderr)
     return 0
 
@@ -335,6 +341,61 @@ def _datasets(args) -> int:
         print(f"  {name:<8} {summary}")
         print(f"  {'':<8} parameters: {parameters}")
     return 0
+
+
+# ------------------------------------------------------------------- output files
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program stands, so cleanup (temporary files) runs as for Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """While the command runs, SIGTERM raises :class:`_Terminated` (the main thread only can install it)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_outputs(outputs: dict, inputs: dict) -> None:
+    """Each output path writable, none the same file as another output or as an input of the command."""
+    seen = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        if path == "":
+            raise ValueError(f"{option} is empty: give the file to write")
+        target = check_output_path(path, what=f"{option} file")
+        for name, source in inputs.items():
+            if source and os.path.exists(source) and os.path.exists(target) and os.path.samefile(source, target):
+                raise ValueError(f"{option} {path} is the {name} file this command reads: refusing to overwrite it")
+        if target in seen:
+            raise ValueError(f"{option} and {seen[target]} name the same file ({path}): give two different files")
+        seen[target] = option
+
+
+def _plot_format(path: str) -> str:
+    """The image format for ``--plot`` from its extension (PNG when it has none); unknown extensions are refused."""
+    from .plot import figure_class
+
+    supported = figure_class()().canvas.get_supported_filetypes()
+    extension = os.path.splitext(path)[1][1:].lower()
+    if not extension:
+        return "png"
+    if extension not in supported:
+        raise ValueError(f"--plot {path}: unknown image format {extension!r}; use one of "
+                         f"{', '.join(sorted(supported))} (or no extension for PNG)")
+    return extension
 
 
 # ------------------------------------------------------------------------- helpers

@@ -523,7 +523,7 @@ def test_unusable_backend_says_why(Estimator, name):
 def test_save_bad_destinations(backend_case, Estimator, tmp_path):
     model = fitted(Estimator, backend_case)
     missing = tmp_path / "no" / "such" / "m.npz"
-    with pytest.raises(FileNotFoundError, match=r"cannot save to .*m\.npz: folder .*such does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"cannot write model file .*m\.npz: folder .*such does not exist"):
         model.save(missing)
     with pytest.raises(TypeError, match="metadata must be JSON-serializable"):
         model.save(tmp_path / "m.npz", metadata={"when": object()})

@@ -13,7 +13,7 @@ LAYERS = [
     ["device"],
     ["kernels", "_cuda", "exceptions"],
     ["validation", "metrics", "init", "activations", "losses", "optim"],
-    ["datasets", "loaders"],
+    ["datasets", "loaders", "files"],
     ["network"],
     ["logistic", "two_layer"],
     ["data"],
