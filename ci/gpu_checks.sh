@@ -14,7 +14,7 @@ OUT=${OUT:-gpu-logs}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
-STAGES=${STAGES:-"smoke kernels profile large tests small compute solvers"}
+STAGES=${STAGES:-"smoke kernels profile large tests small deep compute solvers"}
 status=0
 
 stage() {  # stage NAME LIMIT COMMAND...
@@ -92,6 +92,11 @@ EOF
         ;;
     small)
         stage bench_small "${SMALL_LIMIT:-120}" "$PYTHON" -m benchmarks.run --backend cupy --cases small --repeats 3 --out "${JSON_DIR:-$OUT}/small.json"
+        ;;
+    deep)
+        # issue 13/15: the course's L-layer cat model and a compute-bound [784, 1024, 1024, 1] step, against
+        # the CuPy textbook loop and PyTorch on CUDA
+        stage bench_deep "${DEEP_LIMIT:-150}" "$PYTHON" -m benchmarks.run --backend cupy --cases deep --repeats 3 --out "${JSON_DIR:-$OUT}/deep.json"
         ;;
     compute)
         stage bench_compute "${COMPUTE_LIMIT:-60}" "$PYTHON" -m benchmarks.run --backend cupy --cases compute --repeats 3 --out "${JSON_DIR:-$OUT}/compute.json"
