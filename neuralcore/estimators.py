@@ -35,12 +35,15 @@ from .train import train
 from .validation import (
     check_chunked,
     check_choice,
+    check_feature_names,
     check_int,
     check_labels,
     check_number,
     check_X,
     dtype_name,
     encode_labels,
+    feature_names_of,
+    store_feature_names,
     stratified_split,
 )
 
@@ -196,6 +199,7 @@ class _Network:
         self._check_hyperparameters()
         kernels_enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
+        feature_names = feature_names_of(X)
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         xp = placement.xp
@@ -223,6 +227,7 @@ class _Network:
         Y = to_backend(Y_host, placement, dtype=Xb.dtype)
         self.classes_ = classes
         self.n_features_in_ = n_features
+        store_feature_names(self, feature_names)
         self.backend_ = placement.name
         self.trained_on_ = str(placement)
         self.validation_scores_ = None
@@ -284,6 +289,7 @@ class _Network:
             )
         self.classes_ = classes
         self.n_features_in_ = int(X.shape[1])
+        store_feature_names(self, None)  # Dask arrays have no column names
         self.backend_ = "numpy"  # the parameters are small host arrays; predictions on Dask input stay lazy
         self.trained_on_ = "dask"
         self.validation_scores_ = None
@@ -386,6 +392,7 @@ class _Network:
         from .validation import check_chunked
 
         self._check_fitted()
+        check_feature_names(getattr(self, "feature_names_in_", None), X, owner=type(self).__name__)
         params = {key: to_numpy(value) for key, value in self.params_.items()}
         X = check_chunked(X, n_features=self.n_features_in_, dtype=next(iter(params.values())).dtype)
         K = params["W" if "W" in params else "W2"].shape[1]
@@ -399,7 +406,7 @@ class _Network:
     @staticmethod
     def _host_copy(model, params):
         clone = type(model)(**model.get_params())
-        clone.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_") and k != "params_"})
+        clone.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_") and k not in ("params_", "feature_names_in_")})
         clone.params_ = params
         clone.backend_ = "numpy"
         return clone
@@ -407,6 +414,7 @@ class _Network:
     def _logits(self, X):
         """Logits ``(n_samples, K)`` on the model's backend, its namespace, and whether X was host data."""
         self._check_fitted()
+        check_feature_names(getattr(self, "feature_names_in_", None), X, owner=type(self).__name__)
         placement = self._placement()
         work_dtype = dtype_name(next(iter(self.params_.values())).dtype)
         Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=self.n_features_in_)

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import __version__
 from .device import resolve_backend, to_backend, to_numpy
+from .validation import check_saved_feature_names, store_feature_names
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
 
@@ -62,6 +63,7 @@ def save(model, path, *, metadata: dict | None = None) -> str:
         "unsaved_hyperparameters": dropped,
         "dtype": next(iter(params.values())).dtype.name,
         "n_features_in": int(model.n_features_in_),
+        "feature_names_in": [str(v) for v in model.feature_names_in_] if hasattr(model, "feature_names_in_") else None,
         "n_classes": int(classes.shape[0]),
         "param_shapes": {key: list(value.shape) for key, value in params.items()},
         "trained_on": getattr(model, "trained_on_", None) or model.backend_,
@@ -157,6 +159,7 @@ def load(path, *, backend=None):
         loss_curve = [float(v) for v in document.get("loss_curve", [])]
         n_iter = int(document.get("n_iter", len(loss_curve)))
         metadata = dict(document.get("metadata") or {})
+        feature_names = check_saved_feature_names(document.get("feature_names_in"), n_features)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"{path}: the model metadata is incomplete or invalid ({type(exc).__name__}: {exc})") from None
     params = {}
@@ -176,6 +179,7 @@ def load(path, *, backend=None):
     model.params_ = {key: to_backend(value, placement) for key, value in params.items()}
     model.classes_ = classes
     model.n_features_in_ = n_features
+    store_feature_names(model, feature_names)
     model.backend_ = placement.name
     model.loss_curve_ = loss_curve
     model.n_iter_ = n_iter
