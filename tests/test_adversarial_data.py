@@ -129,12 +129,13 @@ def _fifo(tmp_path, name):
     return path
 
 
-def _release(fifo):
-    """A writer blocked on the FIFO (if the loader never opened it) gets a reader, so its thread ends."""
+def _release(fifo, thread):
+    """A writer blocked on the FIFO (if the loader never opened it) gets a reader, held until its thread ends."""
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
-    except OSError:
-        pass
+        thread.join(5)
+    finally:
+        os.close(reader)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
@@ -152,8 +153,7 @@ def test_fifo_as_data_is_refused_before_reading(tmp_path, suffix):
         with pytest.raises(ValueError, match=r"FIFO.*not a regular file"):
             load_data(str(fifo))
     finally:
-        _release(fifo)
-        thread.join(5)
+        _release(fifo, thread)
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
