@@ -200,6 +200,8 @@ class _Network:
         kernels_enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
         feature_names = feature_names_of(X)
+        if eval_set is not None:  # validation columns must be the training columns, in their order
+            check_feature_names(feature_names, _eval_pair(eval_set)[0], owner=type(self).__name__, name="eval_set X")
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         xp = placement.xp

@@ -190,7 +190,7 @@ def feature_names_of(X):
     return names
 
 
-def check_feature_names(expected, X, *, owner: str = "the model"):
+def check_feature_names(expected, X, *, owner: str = "the model", name: str = "X"):
     """Compare ``X``'s column names with those seen in fit (``expected``, None when fitted without names).
 
     Different names or order is a ValueError naming the mismatch; names on
@@ -200,11 +200,11 @@ def check_feature_names(expected, X, *, owner: str = "the model"):
     if expected is None and names is None:
         return
     if names is None:
-        warnings.warn(f"X does not have valid feature names, but {owner} was fitted with feature names",
+        warnings.warn(f"{name} does not have valid feature names, but {owner} was fitted with feature names",
                       UserWarning, stacklevel=3)
         return
     if expected is None:
-        warnings.warn(f"X has feature names, but {owner} was fitted without feature names", UserWarning, stacklevel=3)
+        warnings.warn(f"{name} has feature names, but {owner} was fitted without feature names", UserWarning, stacklevel=3)
         return
     if len(names) == len(expected) and all(a == b for a, b in zip(names, expected)):
         return
@@ -218,7 +218,7 @@ def check_feature_names(expected, X, *, owner: str = "the model"):
     if not parts:
         parts.append(f"the feature names must be in the same order as they were in fit: got {_some(names.tolist())}, "
                      f"fitted with {_some(expected.tolist())}")
-    raise ValueError(f"The feature names should match those that were passed during fit; {'; '.join(parts)}")
+    raise ValueError(f"The feature names should match those that were passed during fit ({name}); {'; '.join(parts)}")
 
 
 def _some(names: list, limit: int = 10) -> str:

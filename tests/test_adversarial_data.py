@@ -275,6 +275,23 @@ def test_failed_refit_keeps_the_old_feature_names(backend_case):
     assert model.feature_names_in_.tolist() == ["a", "b", "c"]
 
 
+def test_eval_set_with_reordered_columns_is_refused(backend_case):
+    df, y = _frame()
+    model = _model(backend_case)
+    with pytest.raises(ValueError, match=r"\(eval_set X\).*same order"):
+        model.fit(df, y, eval_set=(df[["c", "a", "b"]], y))
+    assert not hasattr(model, "params_")
+    with pytest.warns(UserWarning, match="eval_set X does not have valid feature names"):
+        model.fit(df, y, eval_set=(df.to_numpy(), y))
+
+
+def test_empty_dataframe_is_refused():
+    with pytest.raises(ValueError, match="0 samples"):
+        LogisticRegression(backend="numpy").fit(pd.DataFrame({"a": pd.Series([], dtype="Int64")}), [])
+    with pytest.raises(ValueError, match="0 features"):
+        LogisticRegression(backend="numpy").fit(pd.DataFrame(index=range(4)), [0, 1, 0, 1])
+
+
 def test_integer_column_names_are_not_feature_names(backend_case):
     df, y = _frame()
     model = _model(backend_case).fit(pd.DataFrame(df.to_numpy()), y)
