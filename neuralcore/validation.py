@@ -8,6 +8,7 @@ one read-back for the finiteness test.
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 import warnings
@@ -102,32 +103,31 @@ def host_features(X, name: str = "X") -> np.ndarray:
 def _dataframe_values(frame, name: str) -> np.ndarray:
     import pandas as pd  # only reached with a pandas DataFrame
 
+    if frame.shape[1] == 0:
+        return np.empty(frame.shape)
+    missing = frame.isna().to_numpy()
     dtypes = []
-    for j in range(frame.shape[1]):
-        column, label = frame.iloc[:, j], frame.columns[j]
-        dtype = column.dtype
+    for j, dtype in enumerate(frame.dtypes):
+        label = frame.columns[j]
         if isinstance(dtype, pd.CategoricalDtype) or not (
             pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype) or dtype == object
         ):
             raise TypeError(f"{name} column {label!r} has dtype {dtype}, not numbers; encode it as numbers first "
                             "(for categories: pandas.get_dummies)")
-        missing = column.isna().to_numpy()
-        if missing.any():
+        if missing[:, j].any():
             raise ValueError(f"{name} column {label!r} has missing values (NA or NaN; the first at row "
-                             f"{frame.index[int(np.argmax(missing))]!r}); remove or impute them first")
+                             f"{frame.index[int(np.argmax(missing[:, j]))]!r}); remove or impute them first")
         if dtype == object:
-            dtypes.append(_numbers_from_objects(column.to_numpy(), f"{name} column {label!r}").dtype)
+            dtypes.append(_numbers_from_objects(frame.iloc[:, j].to_numpy(), f"{name} column {label!r}").dtype)
         else:
             dtypes.append(np.dtype(getattr(dtype, "numpy_dtype", dtype)))
-    if not dtypes:
-        return np.empty(frame.shape)
     return frame.to_numpy(dtype=np.result_type(*dtypes))
 
 
 def _numbers_from_objects(arr: np.ndarray, name: str) -> np.ndarray:
-    """An object array of real numbers (bools included) as float64; anything else is an error naming the entry."""
+    """An object array of real numbers (bools and Decimals included) as float64; anything else is an error naming the entry."""
     for index, value in enumerate(arr.flat):
-        if isinstance(value, (numbers.Real, np.bool_)):
+        if isinstance(value, (numbers.Real, np.bool_, decimal.Decimal)):
             continue
         where = tuple(int(i) for i in np.unravel_index(index, arr.shape)) if arr.ndim > 1 else index
         if value is None or _is_missing(value):
@@ -184,8 +184,9 @@ def feature_names_of(X):
         )
     if types != ["str"]:
         return None
-    duplicates = sorted({v for v in names.tolist() if names.tolist().count(v) > 1})
-    if duplicates:
+    if len(set(names.tolist())) != len(names):
+        seen = set()
+        duplicates = sorted({v for v in names.tolist() if v in seen or seen.add(v)})
         raise ValueError(f"X has duplicate column names {duplicates}; each feature needs its own name")
     return names
 

@@ -7,6 +7,7 @@ either work correctly or fail with an error that says what is wrong (for files: 
 
 from __future__ import annotations
 
+import decimal
 import os
 import threading
 import warnings
@@ -460,8 +461,8 @@ def test_object_array_of_numbers_works_like_floats(backend_case):
     X = df.to_numpy().copy()
     objects = np.empty(X.shape, dtype=object)
     objects[:] = X.tolist()
-    objects[0, 0] = int(3)
-    X[0, 0] = 3.0
+    objects[0, 0], objects[1, 1], objects[2, 2] = int(3), decimal.Decimal("0.5"), np.bool_(True)
+    X[0, 0], X[1, 1], X[2, 2] = 3.0, 0.5, 1.0
     model = _model(backend_case).fit(objects, y)
     reference = _model(backend_case).fit(X, y)
     np.testing.assert_allclose(model.decision_function(objects), reference.decision_function(X), rtol=backend_case.rtol * 10)
