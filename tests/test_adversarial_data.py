@@ -286,6 +286,18 @@ def test_eval_set_with_reordered_columns_is_refused(backend_case):
         model.fit(df, y, eval_set=(df.to_numpy(), y))
 
 
+def test_dask_prediction_of_a_named_model_warns_once():
+    da = pytest.importorskip("dask.array")
+    df, y = _frame()
+    model = LogisticRegression(max_iter=5, backend="numpy").fit(df, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predicted = model.predict(da.from_array(df.to_numpy(), chunks=(10, 3))).compute()
+    assert [str(w.message) for w in caught] == [
+        "X does not have valid feature names, but LogisticRegression was fitted with feature names"]
+    assert predicted.tolist() == model.predict(df).tolist()
+
+
 def test_empty_dataframe_is_refused():
     with pytest.raises(ValueError, match="0 samples"):
         LogisticRegression(backend="numpy").fit(pd.DataFrame({"a": pd.Series([], dtype="Int64")}), [])
