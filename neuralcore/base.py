@@ -46,12 +46,15 @@ from .train import train
 from .validation import (
     check_chunked,
     check_choice,
+    check_feature_names,
     check_int,
     check_labels,
     check_number,
     check_X,
     dtype_name,
     encode_labels,
+    feature_names_of,
+    store_feature_names,
 )
 
 __all__ = ["FITTED_ATTRIBUTES", "BaseClassifier"]
@@ -67,6 +70,7 @@ FITTED_ATTRIBUTES = (
     "n_iter_",
     "validation_scores_",
     "best_iteration_",
+    "feature_names_in_",  # None in the state: the attribute is absent (fitted without column names)
 )
 
 
@@ -178,6 +182,9 @@ class BaseClassifier:
         self._check_hyperparameters()
         kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
+        feature_names = feature_names_of(X)
+        if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:  # validation columns must be X's, in order
+            check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
@@ -192,7 +199,7 @@ class BaseClassifier:
                 eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
             )
             fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
-                      "trained_on_": data.trained_on}
+                      "trained_on_": data.trained_on, "feature_names_in_": feature_names}
             try:
                 result = self._fit_params(data.place(host_params), data, validation, rng)
             except DivergenceError as error:
@@ -223,7 +230,9 @@ class BaseClassifier:
         missing = set(FITTED_ATTRIBUTES) - set(state)
         if missing:  # pragma: no cover - a programming error, not a user's
             raise TypeError(f"fitted state without {sorted(missing)}")
+        names = state.pop("feature_names_in_")
         self.__dict__.update(state)
+        store_feature_names(self, names)
 
     def _check_init_params(self, init_params, n_features: int, n_outputs: int) -> dict:
         expected = self._param_shapes(n_features, n_outputs)
@@ -246,7 +255,7 @@ class BaseClassifier:
     def fitted_state(self) -> dict:
         """The fitted attributes (:data:`FITTED_ATTRIBUTES`) by name; raises NotFittedError before ``fit``."""
         self._check_fitted()
-        return {name: getattr(self, name) for name in FITTED_ATTRIBUTES}
+        return {name: getattr(self, name, None) for name in FITTED_ATTRIBUTES}
 
     def restore(self, **state):
         """Set a complete fitted state (what :meth:`fitted_state` returns); returns ``self``."""
@@ -262,11 +271,13 @@ class BaseClassifier:
     def _output(self, X, kind: str):
         """``"decision"``, ``"proba"`` or ``"labels"`` for ``X``; lazily, chunk by chunk, for a Dask array."""
         self._check_fitted()
+        check_feature_names(getattr(self, "feature_names_in_", None), X, owner=type(self).__name__)
         if is_chunked(X):
             params = {key: to_numpy(value) for key, value in self.params_.items()}
             X = check_chunked(X, n_features=self.n_features_in_, dtype=next(iter(params.values())).dtype)
+            # the chunks are bare arrays: their names were checked above, once
             host = type(self)(**self.get_params()).restore(**{**self.fitted_state(), "params_": params,
-                                                              "backend_": "numpy"})
+                                                              "backend_": "numpy", "feature_names_in_": None})
             K = 1 if len(self.classes_) == 2 else len(self.classes_)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "labels": None}[kind]
             dtype = self.classes_.dtype if kind == "labels" else X.dtype

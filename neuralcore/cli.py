@@ -36,6 +36,7 @@ from .optim import OPTIMIZERS
 from .persistence import load
 from .progress import interactive
 from .solvers import SOLVERS
+from .validation import store_feature_names
 
 __all__ = ["main"]
 
@@ -208,6 +209,7 @@ def _train(args) -> int:
         model.set_params(verbose=0)  # progress output was this run's choice, not the model's
         metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names, "target": args.target,
                     "trained_on_data": data.source}
+        store_feature_names(model, data.feature_names)  # the CSV's columns, as a DataFrame's would be
         model.save(args.out, metadata=metadata)
         summary["model_file"] = args.out
         say(f"model saved to {args.out}")
@@ -232,8 +234,11 @@ def _load_for(args, labels: str):
 
     model = load(args.model, backend=args.backend or "numpy")
     meta = model.metadata_
+    names = getattr(model, "feature_names_in_", None)  # set by fit on a DataFrame, or by train on a CSV
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
-                     labels=labels, preprocessing=meta.get("preprocessing"), feature_names=meta.get("feature_names"))
+                     labels=labels, preprocessing=meta.get("preprocessing"),
+                     feature_names=meta.get("feature_names") if names is None else list(names))
+    store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
     return model, data
 
 

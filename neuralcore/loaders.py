@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 import zipfile
 from typing import NamedTuple
 
@@ -72,6 +73,7 @@ def load_data(
         A fitted model's: image data is flattened and scaled as it was in
         training, and CSV columns are selected by the model's feature names.
     """
+    spec = os.fspath(spec)
     kind = _SUFFIXES.get(os.path.splitext(spec)[1].lower())
     if kind is None and spec.partition(":")[0] in BUILTIN and not os.path.exists(spec):
         X, y = load_builtin(spec)
@@ -83,8 +85,7 @@ def load_data(
                 "files: .csv, .npz, .h5/.hdf5)"
             )
         raise ValueError(f"{spec}: unknown file type; use a .csv, .npz, .h5 or .hdf5 file")
-    if not os.path.exists(spec):
-        raise FileNotFoundError(f"no such file: {spec}")
+    _regular_file(spec)
     optional = labels == "optional"
     if kind == "csv":
         X, y, names = load_csv(spec, target=target, labels_optional=optional, feature_names=feature_names)
@@ -97,6 +98,26 @@ def load_data(
     if np.ndim(X) != 2:
         raise ValueError(f"{spec}: the features must be a 2-D array (n_samples, n_features), got shape {np.shape(X)}")
     return Dataset(X, y, None, steps, spec)
+
+
+def _regular_file(path) -> str:
+    """``path`` as a str, once it is known to be a regular file (after symlinks): checked before any read,
+    so a FIFO, a device (``/dev/zero``, ``/dev/urandom``) or a folder is refused instead of hanging or
+    filling memory."""
+    path = os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in (
+            (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+        ) if test(mode)), "a special file")
+        raise ValueError(f"{path} is {what}, not a regular file; data must be read from a regular file")
+    return path
 
 
 def apply_preprocessing(X: np.ndarray, preprocessing: dict | None, *, source: str = "data"):
@@ -142,22 +163,19 @@ def flatten_images(X, *, scale=None) -> np.ndarray:
 def load_csv(path, *, target: str | None = None, labels_optional: bool = False, feature_names: list | None = None):
     """A CSV file with a header row: numeric feature columns and one label column.
 
+    The first line names the columns (each once, none empty); every other
+    non-blank line is one sample with a cell for each column. UTF-8 with or
+    without a byte-order mark, ``\\n``, ``\\r\\n`` or ``\\r`` line ends and
+    quoted fields are read as the csv module reads them. Anything else (an
+    empty header, a name given twice, a ragged row, an empty or non-numeric
+    cell, an empty label) is a ValueError naming the line and the column.
+
     Returns ``X`` (float64), ``y`` (int64 when every label is an integer,
     float64 for other numbers, else str; ``None`` when labels are optional and
-    the column is absent) and the feature names.
+    the column is absent or entirely empty) and the feature names.
     """
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        try:
-            rows = list(csv.reader(handle))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: not a readable CSV file: {exc}") from None
-    rows = [row for row in rows if row and any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise ValueError(f"{path}: a CSV file needs a header row and at least one data row")
-    header = [name.strip() for name in rows[0]]
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"{path}, line {number}: {len(row)} fields, but the header has {len(header)}")
+    path = _regular_file(path)
+    header_line, header, records = _read_csv(path)
     if feature_names is not None:  # prediction: the model's columns, the label column if present
         missing = [name for name in feature_names if name not in header]
         if missing:
@@ -179,17 +197,80 @@ def load_csv(path, *, target: str | None = None, labels_optional: bool = False, 
         feature_index = [i for i in range(len(header)) if i != target_index]
         if not feature_index:
             raise ValueError(f"{path}: no feature columns besides the label column {header[target_index]!r}")
-    X = np.empty((len(rows) - 1, len(feature_index)))
-    for r, row in enumerate(rows[1:]):
+    X = np.empty((len(records), len(feature_index)))
+    for r, (line, row) in enumerate(records):
         for c, i in enumerate(feature_index):
             cell = row[i].strip()
             try:
                 X[r, c] = float(cell)
             except ValueError:
                 what = "is empty" if not cell else f"holds {cell!r}, not a number"
-                raise ValueError(f"{path}, line {r + 2}, column {header[i]!r} {what}") from None
-    y = None if target_index is None else _parse_labels([row[target_index].strip() for row in rows[1:]])
+                raise ValueError(f"{path}, line {line}, column {header[i]!r} {what}") from None
+    y = None
+    if target_index is not None:
+        cells = [row[target_index].strip() for _, row in records]
+        if not (labels_optional and not any(cells)):  # prediction data may leave the whole label column empty
+            for (line, _), cell in zip(records, cells):
+                if not cell:
+                    raise ValueError(f"{path}, line {line}, column {header[target_index]!r} (the labels) is empty; "
+                                     "every sample needs a label")
+            y = _parse_labels(cells)
     return X, y, [header[i] for i in feature_index]
+
+
+def _read_csv(path: str):
+    """``(header line number, stripped column names, [(line number, cells)...])``, the rows checked for shape.
+
+    Blank lines between samples are skipped; line numbers are those of the
+    file (a quoted field may span lines: a row is numbered by its first line).
+    """
+    records = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, strict=True)
+        first = 1
+        try:
+            for row in reader:
+                if len(row) > 1 or (row and row[0].strip()):
+                    records.append((first, row))
+                elif not records:
+                    raise ValueError(f"{path}, line {first}: the header row is empty; the first line must name the columns")
+                first = reader.line_num + 1
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise ValueError(f"{path}, line {first}: a quoted field starts in this row and is never closed") from None
+            raise ValueError(f"{path}, line {reader.line_num}: not a readable CSV file: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not a readable CSV file (not UTF-8 text): {exc}") from None
+    if not records:
+        raise ValueError(f"{path} is empty; a CSV file needs a header row and at least one data row")
+    header_line, header_row = records[0]
+    header = [name.strip() for name in header_row]
+    where = f"{path}, line {header_line}"
+    if not any(header):
+        raise ValueError(f"{where}: the header row is empty; the first line must name the columns")
+    for column, name in enumerate(header, start=1):
+        if not name:
+            raise ValueError(f"{where}: column {column} of the header has no name; every column needs one")
+        if header.index(name) != column - 1:
+            raise ValueError(f"{where}: the header names column {name!r} twice (columns {header.index(name) + 1} and "
+                             f"{column}); column names must be unique")
+    if all(_is_number(name) for name in header) and header != [str(i) for i in range(len(header))]:
+        raise ValueError(f"{where}: the header row {header} holds only numbers: is the header missing? The first line "
+                         "must name the columns (else it is not read as a sample)")
+    if len(records) < 2:
+        raise ValueError(f"{where} is the header and no data rows follow; a CSV file needs at least one data row")
+    for line, row in records[1:]:
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {line}: {len(row)} fields, but the header (line {header_line}) has {len(header)}")
+    return header_line, header, records[1:]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_labels(cells: list) -> np.ndarray:
@@ -217,6 +298,7 @@ def _parse_labels(cells: list) -> np.ndarray:
 def load_npz(path, *, x_key: str | None = None, y_key: str | None = None, labels_optional: bool = False):
     """``X`` and ``y`` arrays from a ``.npz`` file (names ``X``/``y`` unless given). Never unpickles."""
     x_key, y_key = x_key or "X", y_key or "y"
+    path = _regular_file(path)
     if not zipfile.is_zipfile(path):  # else NumPy would read a .npy, or suggest unpickling
         raise ValueError(f"{path} is not a readable .npz file (not a zip archive of arrays)")
     try:
@@ -267,9 +349,7 @@ def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None, label
         import h5py
     except ImportError:
         raise ImportError('reading HDF5 files needs h5py: pip install "neuralcore[io]"') from None
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path}")
+    path = _regular_file(path)
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:

@@ -28,6 +28,7 @@ import numpy as np
 from . import __version__
 from .device import resolve_backend, to_backend, to_numpy
 from .files import atomic_write, check_output_path
+from .validation import check_saved_feature_names
 
 __all__ = ["ESTIMATORS", "FORMAT", "FORMAT_VERSION", "load", "register", "save"]
 
@@ -101,6 +102,7 @@ def save(model, path, *, metadata: dict | None = None) -> str:
         "unsaved_hyperparameters": dropped,
         "dtype": next(iter(params.values())).dtype.name,
         "n_features_in": int(state["n_features_in_"]),
+        "feature_names_in": None if state["feature_names_in_"] is None else [str(v) for v in state["feature_names_in_"]],
         "n_classes": int(classes.shape[0]),
         "param_shapes": {key: list(value.shape) for key, value in params.items()},
         "trained_on": state["trained_on_"] or state["backend_"],
@@ -193,6 +195,7 @@ def load(path, *, backend=None):
         n_iter_=spec["n_iter"],
         validation_scores_=None,
         best_iteration_=None,
+        feature_names_in_=spec["feature_names"],
     )
     model.metadata_ = spec["metadata"]
     return model
@@ -362,9 +365,10 @@ def _check_document(document) -> dict:
         trained_on = document.get("trained_on")
         if trained_on is not None and not isinstance(trained_on, str):
             raise TypeError(f"trained_on must be a string, got {type(trained_on).__name__}")
+        feature_names = check_saved_feature_names(document.get("feature_names_in"), n_features)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"the model metadata is incomplete or invalid ({type(exc).__name__}: {exc})") from None
-    return {"model": model, "shapes": expected, "dtype": dtype, "n_features": n_features, "n_classes": n_classes,
+    return {"model": model, "feature_names": feature_names, "shapes": expected, "dtype": dtype, "n_features": n_features, "n_classes": n_classes,
             "loss_curve": [float(v) for v in loss_curve], "n_iter": n_iter, "trained_on": trained_on,
             "metadata": metadata}
 

@@ -121,8 +121,11 @@ def test_fit_bad_X(backend_case, Estimator, where, X, error, message):
     assert not hasattr(model, "params_")
 
 
+OBJECT_WITH_TEXT = X_HOST.astype(object)  # object arrays of numbers work, as in scikit-learn; text in one does not
+OBJECT_WITH_TEXT[0, 0] = "a"
+
 HOST_ONLY_X = [
-    pytest.param(X_HOST.astype(object), "X has non-numeric dtype object; neuralcore needs a numeric array", id="object"),
+    pytest.param(OBJECT_WITH_TEXT, r"X holds str 'a' at \(0, 0\); neuralcore needs numbers", id="object"),
     pytest.param(X_HOST.astype(str), r"X has non-numeric dtype <U\d+; neuralcore needs a numeric array", id="string"),
     pytest.param([["a", "b", "c"]] * 12, r"X has non-numeric dtype <U1", id="string-list"),
     pytest.param(X_HOST.astype(np.float16), r"X has dtype float16, which neuralcore does not train in; pass dtype='float32'",
@@ -470,7 +473,7 @@ COMMON_BAD_HYPERPARAMETERS = [
     ({"max_iter": -5}, ValueError, "max_iter must be at least 1, got -5"),
     ({"max_iter": 2.5}, TypeError, r"max_iter must be an integer, got float 2\.5"),
     ({"optimizer": "sgd"}, ValueError, "optimizer must be one of 'gd', 'momentum', 'nesterov', 'rmsprop', 'adam', got 'sgd'"),
-    ({"init": "uniform"}, ValueError, "init must be one of 'zeros', 'normal', 'xavier', 'glorot', 'he', got 'uniform'"),
+    ({"init": "uniform"}, ValueError, "init must be one of 'zeros', 'normal', 'xavier', 'glorot', 'he', 'lecun', got 'uniform'"),
     ({"backend": "tpu"}, ValueError, r"unknown backend 'tpu' \(from backend='tpu'\); valid names: auto, numpy, cupy, torch, "
                                      r"array_api_strict, jax, dask"),
     ({"backend": "array_api_strict:device9"}, ValueError,
