@@ -35,10 +35,16 @@ MODELS = {"logistic": "LogisticRegression", "two-layer": "TwoLayerNet"}
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    try:
+        try:
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return 2
+        finally:
+            sys.stdout.flush()  # --help and --version print, then exit: a closed pipe shows up here
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     try:
         status = args.run(args) or 0
         sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's last flush

@@ -421,10 +421,17 @@ def _run_into_closed_pipe(*args):
 
 
 @pytest.mark.parametrize("command", [["info"], ["predict", "{model}", "xor:n_samples=50", "--proba"],
-                                     ["train", "xor:n_samples=20", "--iterations", "2000"]], ids=lambda c: c[0])
+                                     ["train", "xor:n_samples=20", "--iterations", "2000"], ["train", "--help"],
+                                     ["--version"], []], ids=lambda c: " ".join(c) or "no-command")
 def test_closed_pipe_ends_quietly(files, command):
     done = _run_into_closed_pipe(*[part.format(model=files / "xor.npz") for part in command])
     assert done.returncode == 141 and done.stderr == "", (done.returncode, done.stderr)
+
+
+def test_usage_error_into_closed_pipe(files):
+    """argparse's own error goes to standard error, unharmed by the closed standard output."""
+    done = _run_into_closed_pipe("predict", files / "xor.npz", "xor", "--bogus")
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == "neuralcore: error: unrecognized arguments: --bogus"
 
 
 def test_pipe_to_head(files):
