@@ -184,6 +184,7 @@ def _train(args) -> int:
     if args.test:
         test = load_data(args.test, target=args.target, x_key=args.x_key, y_key=args.y_key,
                          preprocessing=data.preprocessing, feature_names=data.feature_names)
+        _check_test_set(data, test)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if _terminal(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
@@ -266,6 +267,16 @@ def _check_model_options(args):
             raise ValueError(f"--learning-rate applies to --solver gd, not to --solver {args.solver}")
     elif args.solver != "gd":
         raise ValueError("--solver lbfgs/newton applies to --model logistic")
+
+
+def _check_test_set(data, test):
+    """``--test`` data that could not be scored fails before training, not after it."""
+    if test.X.shape[1] != data.X.shape[1]:
+        raise ValueError(f"--test {test.source} has {test.X.shape[1]} features, the training data {data.X.shape[1]}")
+    unseen = set(map(_plain, np.unique(test.y))) - set(map(_plain, np.unique(data.y)))
+    if unseen:
+        raise ValueError(f"--test {test.source} holds labels {sorted(unseen, key=str)[:10]} that are not in the "
+                         f"training data {[_plain(c) for c in np.unique(data.y)][:10]}")
 
 
 def _check_data_options(args, specs):

@@ -231,6 +231,22 @@ def test_target_for_csv_test_set_is_allowed(capsys, files):
     assert status == 0 and "test accuracy" in out
 
 
+@pytest.mark.parametrize("test, match", [
+    ("unseen.csv", "holds labels ['maybe'] that are not in the training data ['no', 'yes']"),
+    ("blobs:n_features=3,n_samples=10", "has 3 features, the training data 2"),
+])
+def test_test_set_that_cannot_be_scored_fails_before_training(capsys, files, monkeypatch, test, match):
+    import neuralcore.estimators
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("trained before finding the --test data unusable")
+
+    monkeypatch.setattr(neuralcore.estimators.LogisticRegression, "fit", no_fit)
+    test = str(files / test) if test.endswith(".csv") else test
+    fails(capsys, "train", files / "train.csv", "--test", test, "--model", "logistic", "--quiet",
+          match=f"--test {test if test.endswith('.csv') else 'built-in ' + test} {match}")
+
+
 def test_model_defaults_still_apply(capsys):
     """--hidden-units and --activation have no argparse default (to detect them): the model's apply."""
     status, out, _ = cli(capsys, "train", "xor:n_samples=20", "--iterations", "2", "--quiet")
