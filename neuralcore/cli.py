@@ -253,7 +253,7 @@ def _train(args) -> int:
         summary["plot_file"] = args.plot
         say(f"plot saved to {args.plot}")
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print(json.dumps(summary, indent=2, default=str, allow_nan=False))  # NaN is not JSON
     return 0
 
 
@@ -304,7 +304,19 @@ def _load_for(args, labels: str):
     meta = model.metadata_
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"), feature_names=meta.get("feature_names"))
+    _check_decision_values(model, data.X)
     return model, data
+
+
+def _check_decision_values(model, X):
+    """Refuse data on which the model's outputs overflow: its labels and probabilities would be noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow warnings: reported below, in one line
+        values = nc_device.to_numpy(model.decision_function(X))
+    bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+    if bad:
+        raise ValueError(f"the model's decision values are not finite ({bad} of {np.size(values)} values overflow) "
+                         "on this data: its parameters are too large for it, so no prediction would be meaningful")
 
 
 def _predict(args) -> int:
@@ -342,7 +354,8 @@ def _evaluate(args) -> int:
         matrix[truth, guess] += 1
     if args.json:
         print(json.dumps({"accuracy": accuracy, "log_loss": log_loss, "n_samples": int(data.X.shape[0]),
-                          "classes": [_plain(c) for c in classes], "confusion_matrix": matrix.tolist()}, indent=2))
+                          "classes": [_plain(c) for c in classes], "confusion_matrix": matrix.tolist()},
+                         indent=2, allow_nan=False))  # NaN is not JSON
         return 0
     print(f"model: {model!r} (trained on {model.trained_on_})")
     print(f"data: {data.source}, {data.X.shape[0]} samples")

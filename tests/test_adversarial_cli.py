@@ -328,6 +328,24 @@ def test_predict_and_evaluate_on_every_backend(capsys, files, backend_case, monk
           match="not among the training classes")
 
 
+@pytest.fixture(scope="module")
+def overflowing_model(files):
+    """A valid model file whose parameters are finite but overflow every decision value to inf or NaN."""
+    from neuralcore.persistence import load
+
+    model = load(files / "xor.npz")
+    model.params_ = {key: np.full_like(value, 1.7e308) for key, value in model.params_.items()}
+    model.save(files / "overflow.npz")
+    return files / "overflow.npz"
+
+
+@pytest.mark.parametrize("command", [["predict"], ["predict", "--proba"], ["evaluate"], ["evaluate", "--json"]],
+                         ids=" ".join)
+def test_model_whose_outputs_overflow(capsys, overflowing_model, command):
+    """Not NaN probabilities, arbitrary labels, or NaN in JSON with status 0 and a screen of RuntimeWarnings."""
+    fails(capsys, command[0], overflowing_model, "xor:n_samples=20", *command[1:], match="decision values are not finite")
+
+
 # ------------------------------------------------------------------------- environment
 
 
