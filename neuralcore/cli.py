@@ -1,8 +1,12 @@
 """The ``neuralcore`` command: train, predict, evaluate, info, datasets.
 
 Built on the standard library's argparse, so the command works with the core
-install alone. Errors print one line, ``neuralcore: error: ...``, and exit
-with status 1 (2 for a malformed command line), never a traceback.
+install alone. Errors print one line, ``neuralcore: error: ...``, never a
+traceback. Exit status: 0 success; 1 a user error (a value out of range, a
+missing or unreadable file, options that do not go together, an invalid
+setting reported by ``info``); 2 a command line argparse rejects (unknown
+option, wrong type, not a choice, an empty output path); 130 Ctrl-C; 141 the
+reader of standard output left (``| head``), which ends quietly.
 """
 
 from __future__ import annotations
