@@ -324,7 +324,8 @@ def _check_decision_values(model, X):
 
 
 def _predict(args) -> int:
-    model, data = _load_for(args, labels="optional")
+    # labels are optional for prediction, but a label column or array named by the user must be there
+    model, data = _load_for(args, labels="required" if args.target or args.y_key else "optional")
     labels = model.predict(data.X)
     columns = ["prediction"]
     rows = [[_plain(v)] for v in labels]

@@ -307,6 +307,14 @@ def test_evaluate_with_unseen_label(capsys, files):
     fails(capsys, "evaluate", files / "csv.npz", files / "unseen.csv", match="not among the training classes")
 
 
+def test_predict_with_a_y_key_that_is_not_there(capsys, files):
+    fails(capsys, "predict", files / "xor.npz", files / "nolabels.npz", "--y-key", "labels", match="has no array 'labels'")
+
+
+def test_predict_with_a_target_that_is_not_there(capsys, files):
+    fails(capsys, "predict", files / "xor.npz", files / "features.csv", "--target", "label", match="'label'")
+
+
 def test_predict_target_with_builtin(capsys, files):
     fails(capsys, "predict", files / "xor.npz", "xor:n_samples=5", "--target", "label",
           match="--target applies to CSV files")
