@@ -194,7 +194,8 @@ def test_unusable_backend(capsys):
     (["--plot", ""], "argument --plot: expected a file path, got ''"),
     (["--frobnicate"], "unrecognized arguments: --frobnicate"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
-def test_malformed_command_line_exits_2(capsys, args, match):
+def test_malformed_command_line_exits_2(capsys, tmp_path, monkeypatch, args, match):
+    monkeypatch.chdir(tmp_path)  # were "--out '  '" accepted, the model file would land here
     usage_error(capsys, "train", "xor", *args, match=match)
 
 
