@@ -1,8 +1,12 @@
 """The ``neuralcore`` command: train, predict, evaluate, info, datasets.
 
 Built on the standard library's argparse, so the command works with the core
-install alone. Errors print one line, ``neuralcore: error: ...``, and exit
-with status 1 (2 for a malformed command line), never a traceback.
+install alone. Errors print one line, ``neuralcore: error: ...``, never a
+traceback. Exit status: 0 success; 1 a user error (a value out of range, a
+missing or unreadable file, options that do not go together, an invalid
+setting reported by ``info``); 2 a command line argparse rejects (unknown
+option, wrong type, not a choice, an empty output path); 130 Ctrl-C; 141 the
+reader of standard output left (``| head``), which ends quietly.
 """
 
 from __future__ import annotations
@@ -46,23 +50,55 @@ MODELS = {"logistic": "LogisticRegression", "two-layer": "TwoLayerNet"}
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    try:
+        try:
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return 2
+        finally:
+            sys.stdout.flush()  # --help and --version print, then exit: a closed pipe shows up here
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     try:
         with _sigterm_interrupts():
-            return args.run(args) or 0
+            status = args.run(args) or 0
+            sys.stdout.flush()  # a closed pipe shows up here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:  # `neuralcore ... | head`: the reader left; end quietly, as Unix tools do
+        return _quiet_broken_pipe()
     except _Terminated:
-        print("neuralcore: terminated", file=sys.stderr)
-        return 143
+        return _fail("terminated", 143, prefix="neuralcore: ")
     except KeyboardInterrupt:
-        print("neuralcore: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130, prefix="neuralcore: ")
+    except MemoryError as exc:
+        return _fail(f"out of memory: {exc}" if str(exc) else "out of memory")
     except (ValueError, TypeError, OSError, ImportError, RuntimeError, DivergenceError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"neuralcore: error: {message}", file=sys.stderr)
-        return 1
+        return _fail(str(exc) or type(exc).__name__)
+    except Exception as exc:  # a bug of ours still gets one line, with what to report
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (please report this)")
+
+
+def _fail(message: str, status: int = 1, prefix: str = "neuralcore: error: ") -> int:
+    """Print one line on standard error (whitespace of a multi-line message folded); return ``status``."""
+    if sys.stderr is None:  # started with standard error closed (print would fall back to stdout)
+        return status
+    try:
+        print(prefix + " ".join(message.split()), file=sys.stderr, flush=True)
+    except (BrokenPipeError, ValueError):  # standard error closed as well: the status is all that is left
+        pass
+    return status
+
+
+def _quiet_broken_pipe() -> int:
+    """Python's recipe for SIGPIPE: send what is still buffered to /dev/null; exit as a SIGPIPE'd tool (141)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a file descriptor (captured in tests)
+        pass
+    return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,8 +116,8 @@ def _parser() -> argparse.ArgumentParser:
                             "or a .csv/.npz/.h5 file (default: planar)")
     train.add_argument("--test", metavar="DATA", help="data to report test accuracy on")
     train.add_argument("--model", choices=sorted(MODELS), default="two-layer", help="default: two-layer")
-    train.add_argument("--hidden-units", type=int, default=4, metavar="N", help="two-layer: hidden units (default 4)")
-    train.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS))
+    train.add_argument("--hidden-units", type=int, metavar="N", help="two-layer: hidden units (default 4)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), help="two-layer (default tanh)")
     train.add_argument("--learning-rate", type=float, metavar="LR", help="default: 1.2 (two-layer), 0.005 (logistic)")
     train.add_argument("--iterations", type=int, metavar="N", help="max_iter: iterations, or epochs with --batch-size "
                                                                     "(default: 10000 two-layer, 2000 logistic)")
@@ -95,8 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     _backend_options(train)
     train.add_argument("--dtype", choices=["float32", "float64"])
     _data_options(train)
-    train.add_argument("--out", metavar="MODEL.npz", help="save the trained model")
-    train.add_argument("--plot", metavar="FIGURE.png", help="save the cost curve (and decision boundary for 2 features)")
+    train.add_argument("--out", type=_path, metavar="MODEL.npz", help="save the trained model")
+    train.add_argument("--plot", type=_path, metavar="FIGURE.png", help="save the cost curve (and decision boundary for 2 features)")
     train.add_argument("--json", action="store_true", help="print one JSON summary instead of text")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=_train)
@@ -104,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict labels with a saved model")
     predict.add_argument("model", metavar="MODEL", help="a model file written by train --out")
     predict.add_argument("data", metavar="DATA")
-    predict.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default: standard output)")
+    predict.add_argument("--out", type=_path, metavar="FILE.csv", help="write the predictions here (default: standard output)")
     predict.add_argument("--proba", action="store_true", help="also write the probability of each class")
     _backend_options(predict)
     _data_options(predict)
@@ -125,6 +161,13 @@ def _parser() -> argparse.ArgumentParser:
     datasets = commands.add_parser("datasets", help="list the built-in datasets")
     datasets.set_defaults(run=_datasets)
     return parser
+
+
+def _path(text: str) -> str:
+    """An argparse type: a path to write; an empty one is a malformed command line (status 2)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file path, got {text!r}")
+    return text
 
 
 def _backend_options(parser):
@@ -148,11 +191,14 @@ def _train(args) -> int:
     # fail before training, not after it
     plot_format = _plot_format(args.plot) if args.plot is not None else None
     _check_outputs({"--out": args.out, "--plot": args.plot}, {"DATA": args.data, "--test": args.test})
+    _check_model_options(args)
+    _check_data_options(args, [args.data] + ([args.test] if args.test else []))
     data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
     test = None
     if args.test:
         test = load_data(args.test, target=args.target, x_key=args.x_key, y_key=args.y_key,
                          preprocessing=data.preprocessing, feature_names=data.feature_names)
+        _check_test_set(data, test)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
@@ -166,9 +212,11 @@ def _train(args) -> int:
     if args.model == "logistic":
         model = LogisticRegression(solver=args.solver, **common)
     else:
-        if args.solver != "gd":
-            raise ValueError("--solver lbfgs/newton applies to --model logistic")
-        model = TwoLayerNet(args.hidden_units, activation=args.activation, **common)
+        if args.hidden_units is not None:
+            common["hidden_units"] = args.hidden_units
+        if args.activation is not None:
+            common["activation"] = args.activation
+        model = TwoLayerNet(**common)
     say = _Printer(quiet=args.json)
     why = ""
     if (args.backend or _env() or "auto") == "auto":
@@ -222,8 +270,42 @@ def _train(args) -> int:
         summary["plot_file"] = args.plot
         say(f"plot saved to {args.plot}")
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print(json.dumps(summary, indent=2, default=str, allow_nan=False))  # NaN is not JSON
     return 0
+
+
+def _check_model_options(args):
+    """Options that do not apply to the chosen model or solver are errors, not silently ignored."""
+    if args.model == "logistic":
+        for flag, value in (("--hidden-units", args.hidden_units), ("--activation", args.activation)):
+            if value is not None:
+                raise ValueError(f"{flag} applies to --model two-layer, not to --model logistic")
+        if args.solver != "gd" and args.learning_rate is not None:
+            raise ValueError(f"--learning-rate applies to --solver gd, not to --solver {args.solver}")
+    elif args.solver != "gd":
+        raise ValueError("--solver lbfgs/newton applies to --model logistic")
+
+
+def _check_test_set(data, test):
+    """``--test`` data that could not be scored fails before training, not after it."""
+    if test.X.shape[1] != data.X.shape[1]:
+        raise ValueError(f"--test {test.source} has {test.X.shape[1]} features, the training data {data.X.shape[1]}")
+    unseen = set(map(_plain, np.unique(test.y))) - set(map(_plain, np.unique(data.y)))
+    if unseen:
+        raise ValueError(f"--test {test.source} holds labels {sorted(unseen, key=str)[:10]} that are not in the "
+                         f"training data {[_plain(c) for c in np.unique(data.y)][:10]}")
+
+
+def _check_data_options(args, specs):
+    """``--target`` needs a CSV file among ``specs``, ``--x-key``/``--y-key`` an NPZ or HDF5 file."""
+    from .loaders import _SUFFIXES
+
+    kinds = {_SUFFIXES.get(os.path.splitext(spec)[1].lower()) for spec in specs}
+    for flag, value, wanted, files in (("--target", args.target, {"csv"}, "CSV files"),
+                                       ("--x-key", args.x_key, {"npz", "hdf5"}, ".npz and HDF5 files"),
+                                       ("--y-key", args.y_key, {"npz", "hdf5"}, ".npz and HDF5 files")):
+        if value is not None and not kinds & wanted:
+            raise ValueError(f"{flag} applies to {files}, not to {' or '.join(map(repr, specs))}")
 
 
 # ------------------------------------------------------------------- predict, evaluate
@@ -232,19 +314,35 @@ def _train(args) -> int:
 def _load_for(args, labels: str):
     from .loaders import load_data
 
-    model = load(args.model, backend=args.backend or "numpy")
+    _check_data_options(args, [args.data])
+    # NEURALCORE_BACKEND is honoured here as everywhere (and a bad value is an error, not ignored)
+    placement = nc_device.resolve_backend(args.backend if args.backend or _env().strip() else "numpy")
+    model = load(args.model, backend=placement)
     meta = model.metadata_
     names = getattr(model, "feature_names_in_", None)  # set by fit on a DataFrame, or by train on a CSV
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"),
                      feature_names=meta.get("feature_names") if names is None else list(names))
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
+    _check_decision_values(model, data.X)
     return model, data
+
+
+def _check_decision_values(model, X):
+    """Refuse data on which the model's outputs overflow: its labels and probabilities would be noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow warnings: reported below, in one line
+        values = nc_device.to_numpy(model.decision_function(X))
+    bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+    if bad:
+        raise ValueError(f"the model's decision values are not finite ({bad} of {np.size(values)} values overflow) "
+                         "on this data: its parameters are too large for it, so no prediction would be meaningful")
 
 
 def _predict(args) -> int:
     _check_outputs({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
-    model, data = _load_for(args, labels="optional")
+    # labels are optional for prediction, but a label column or array named by the user must be there
+    model, data = _load_for(args, labels="required" if args.target or args.y_key else "optional")
     labels = model.predict(data.X)
     columns = ["prediction"]
     rows = [[_plain(v)] for v in labels]
@@ -255,7 +353,7 @@ def _predict(args) -> int:
     target = atomic_write(args.out, what="predictions file", text=True, newline="") if args.out is not None \
         else contextlib.nullcontext(sys.stdout)
     with target as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")  # the csv module's default is \r\n
         writer.writerow(columns)
         writer.writerows(rows)
     if args.out is not None:
@@ -279,7 +377,8 @@ def _evaluate(args) -> int:
         matrix[truth, guess] += 1
     if args.json:
         print(json.dumps({"accuracy": accuracy, "log_loss": log_loss, "n_samples": int(data.X.shape[0]),
-                          "classes": [_plain(c) for c in classes], "confusion_matrix": matrix.tolist()}, indent=2))
+                          "classes": [_plain(c) for c in classes], "confusion_matrix": matrix.tolist()},
+                         indent=2, allow_nan=False))  # NaN is not JSON
         return 0
     print(f"model: {model!r} (trained on {model.trained_on_})")
     print(f"data: {data.source}, {data.X.shape[0]} samples")
@@ -305,11 +404,23 @@ def _info(args) -> int:
         usable, reason = nc_device.backend_status(name)
         rows.append({"backend": name, "usable": usable, "detail": reason, "devices": nc_device.list_devices(name) if usable else []})
     auto = nc_device.resolve_backend("auto")
-    kernels_on = kernels.enabled()
+    problems = []  # invalid settings are reported with everything else, then make the status 1
+    backend_flag = kernels_flag = ""
+    if _env().strip():
+        try:
+            nc_device.resolve_backend(None)
+        except (ValueError, RuntimeError) as exc:
+            problems.append(str(exc))
+            backend_flag = ": NOT USABLE, see below"
+    try:
+        kernels_on = kernels.enabled()
+    except ValueError as exc:
+        problems.append(str(exc))
+        kernels_on, kernels_flag = False, ": NOT VALID, see below"
     cupy_usable = nc_device.backend_status("cupy")[0]
     kernel_note = ("CUDA kernels for CuPy arrays (fused logistic-regression steps, output and cost, updates)"
                    + ("" if cupy_usable else "; CuPy is not usable here, so none run")) if kernels_on else \
-        "off: the Array API code runs everywhere"
+        "off: the Array API code runs everywhere" if not kernels_flag else "none: training refuses to start"
     report = {
         "neuralcore": __version__,
         "python": platform.python_version(),
@@ -320,22 +431,30 @@ def _info(args) -> int:
         "environment": {nc_device.ENV_VAR: _env(), kernels.ENV_VAR: os.environ.get(kernels.ENV_VAR, "")},
         "compiled_kernels": {"enabled": kernels_on, "usable": kernels_on and cupy_usable, "detail": kernel_note},
         "backends": rows,
+        "problems": problems,
     }
     if args.json:
         print(json.dumps(report, indent=2))
-        return 0
+        return _report_problems(problems)
     print(f"neuralcore {__version__}  (Python {report['python']}, NumPy {np.__version__}, "
           f"array-api-compat {report['array_api_compat']})")
     print(f"platform: {report['platform']}")
-    print(f"backend 'auto' here: {auto}   ({nc_device.ENV_VAR}={_env() or '(unset)'})")
+    print(f"backend 'auto' here: {auto}   ({nc_device.ENV_VAR}={_env() or '(unset)'}{backend_flag})")
     print(f"compiled kernels: {kernel_note}   "
-          f"({kernels.ENV_VAR}={os.environ.get(kernels.ENV_VAR) or '(unset)'})")
+          f"({kernels.ENV_VAR}={os.environ.get(kernels.ENV_VAR) or '(unset)'}{kernels_flag})")
     print("backends:")
     for row in rows:
         mark = "yes" if row["usable"] else "no "
         devices = f"  devices: {', '.join(row['devices'])}" if row["devices"] else ""
         print(f"  {row['backend']:<17} {mark}  {row['detail']}{devices}")
-    return 0
+    return _report_problems(problems)
+
+
+def _report_problems(problems: list) -> int:
+    sys.stdout.flush()  # the report first, then what is wrong with it
+    for problem in problems:
+        _fail(problem)
+    return 1 if problems else 0
 
 
 def _datasets(args) -> int:

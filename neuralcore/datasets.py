@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 
 import numpy as np
 
@@ -20,6 +21,24 @@ def _check_common(n_samples, noise, noise_name="noise"):
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.number)) or not (0 <= noise <= MAX_NOISE):
         raise ValueError(f"{noise_name} must be a number between 0 and {MAX_NOISE:g}, got {noise!r}")
+
+
+def _check_memory(name, n_samples, n_features, extra=0):
+    """Refuse up front a dataset whose arrays alone exceed this machine's memory (not MemoryError, or swap, later)."""
+    need = 8 * (n_samples * (n_features + 1) + extra)  # X in float64, y in int64, and ``extra`` float64s
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: let NumPy report it
+        return
+    if need > memory:
+        raise ValueError(
+            f"{name} with n_samples={n_samples}, n_features={n_features} needs at least {_gib(need)}; "
+            f"this machine has {_gib(memory)} of memory"
+        )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**40:.3g} TiB" if size >= 2**40 else f"{size / 2**30:.3g} GiB"
 
 
 def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0, random_state=0):
@@ -58,6 +77,7 @@ def make_planar(n_samples: int = 400, *, noise: float = 0.2, radius: float = 4.0
     _check_common(n_samples, noise)
     if not (np.isfinite(radius) and radius > 0):
         raise ValueError(f"radius must be a positive finite number, got {radius!r}")
+    _check_memory("planar", n_samples, 2)
     rng = check_random_state(random_state)
     sizes = (n_samples // 2, n_samples - n_samples // 2)
     points, labels = [], []
@@ -81,6 +101,7 @@ def make_moons(n_samples: int = 400, *, noise: float = 0.1, random_state=0):
     ((6, 2), [0, 0, 0, 1, 1, 1])
     """
     _check_common(n_samples, noise)
+    _check_memory("moons", n_samples, 2)
     rng = check_random_state(random_state)
     n0 = n_samples // 2
     t0 = np.linspace(0, np.pi, n0)
@@ -103,6 +124,7 @@ def make_circles(n_samples: int = 400, *, noise: float = 0.05, factor: float = 0
     _check_common(n_samples, noise)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be between 0 and 1, got {factor!r}")
+    _check_memory("circles", n_samples, 2)
     rng = check_random_state(random_state)
     n0 = n_samples // 2
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
@@ -127,6 +149,7 @@ def make_blobs(n_samples: int = 400, *, centers: int = 2, n_features: int = 2, c
         raise ValueError(f"centers must be an integer between 2 and n_samples, got {centers!r}")
     if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
         raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
+    _check_memory("blobs", n_samples, n_features, extra=centers * n_features)
     rng = check_random_state(random_state)
     middles = rng.uniform(-10, 10, size=(centers, n_features))
     y = np.arange(n_samples, dtype=np.int64) % centers
@@ -143,6 +166,7 @@ def make_xor(n_samples: int = 400, *, noise: float = 0.0, random_state=0):
     True
     """
     _check_common(n_samples, noise)
+    _check_memory("xor", n_samples, 2)
     rng = check_random_state(random_state)
     X = rng.uniform(-1, 1, size=(n_samples, 2))
     y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.int64)
@@ -178,6 +202,8 @@ def load_builtin(spec: str):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"dataset parameters are key=value pairs separated by commas, got {item!r} in {spec!r}")
+        if key.strip() in kwargs:
+            raise ValueError(f"dataset parameter {key.strip()!r} is given twice in {spec!r}")
         kwargs[key.strip()] = _parse_value(value.strip())
     maker = BUILTIN[name]
     valid = [p for p in inspect.signature(maker).parameters]

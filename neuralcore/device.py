@@ -267,7 +267,10 @@ def _parse_device(name: str, module, device: str | None, xp):
             raise ValueError(f"CUDA device {index} does not exist; this machine has {count} (0..{count - 1})")
         return module.cuda.Device(index)
     if name == "torch":
-        dev = module.device(device or "cpu")
+        try:
+            dev = module.device(device or "cpu")
+        except RuntimeError as exc:  # torch's own message names neither the backend nor the argument
+            raise ValueError(f"torch has no device {device!r}: {exc}") from None
         if dev.type == "cuda" and not module.cuda.is_available():
             raise BackendUnavailableError(f"torch:{device} requested but torch sees no CUDA device")
         # "cuda" and "cuda:0" name one device but compare unequal: use what tensors report

@@ -492,8 +492,10 @@ def _train(*args):
 
 class TestCommandLineOutputs:
     def test_train_out_empty(self, capsys):
-        assert _train("--out", "") == 1
-        assert "--out is empty" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as exit_info:  # argparse rejects it: a malformed command line
+            _train("--out", "")
+        assert exit_info.value.code == 2
+        assert "argument --out: expected a file path, got ''" in capsys.readouterr().err
 
     def test_train_out_folder_is_a_file_fails_before_training(self, tmp_path, capsys, monkeypatch):
         (tmp_path / "plain").write_text("x")
