@@ -44,7 +44,7 @@ from .validation import store_feature_names
 
 __all__ = ["main"]
 
-MODELS = {"logistic": "LogisticRegression", "two-layer": "TwoLayerNet"}
+MODELS = {"logistic": "LogisticRegression", "two-layer": "TwoLayerNet", "network": "NeuralNet"}
 
 
 def main(argv=None) -> int:
@@ -115,9 +115,13 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"built-in dataset ({', '.join(BUILTIN)}; e.g. planar:n_samples=1000,noise=0.3) "
                             "or a .csv/.npz/.h5 file (default: planar)")
     train.add_argument("--test", metavar="DATA", help="data to report test accuracy on")
-    train.add_argument("--model", choices=sorted(MODELS), default="two-layer", help="default: two-layer")
-    train.add_argument("--hidden-units", type=int, metavar="N", help="two-layer: hidden units (default 4)")
-    train.add_argument("--activation", choices=list(ACTIVATIONS), help="two-layer (default tanh)")
+    train.add_argument("--model", choices=sorted(MODELS), default="two-layer",
+                       help="logistic, two-layer (one hidden layer) or network (any number; default: two-layer)")
+    train.add_argument("--hidden-units", type=_layer_sizes, metavar="N[,N...]",
+                       help="two-layer: hidden units (default 4); network: layer sizes from the input up, "
+                            "e.g. 20,7,5 (default 20,7,5)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), help="hidden layers (default: tanh for two-layer, "
+                                                                        "relu for network)")
     train.add_argument("--learning-rate", type=float, metavar="LR", help="default: 1.2 (two-layer), 0.005 (logistic)")
     train.add_argument("--iterations", type=int, metavar="N", help="max_iter: iterations, or epochs with --batch-size "
                                                                     "(default: 10000 two-layer, 2000 logistic)")
@@ -185,7 +189,7 @@ def _data_options(parser):
 
 
 def _train(args) -> int:
-    from .estimators import LogisticRegression, TwoLayerNet
+    from .estimators import LogisticRegression, NeuralNet, TwoLayerNet
     from .loaders import load_data
 
     # fail before training, not after it
@@ -213,10 +217,10 @@ def _train(args) -> int:
         model = LogisticRegression(solver=args.solver, **common)
     else:
         if args.hidden_units is not None:
-            common["hidden_units"] = args.hidden_units
+            common["hidden_units"] = args.hidden_units[0] if args.model == "two-layer" else args.hidden_units
         if args.activation is not None:
             common["activation"] = args.activation
-        model = TwoLayerNet(**common)
+        model = (TwoLayerNet if args.model == "two-layer" else NeuralNet)(**common)
     say = _Printer(quiet=args.json)
     why = ""
     if (args.backend or _env() or "auto") == "auto":
@@ -225,7 +229,7 @@ def _train(args) -> int:
     say(f"backend: {placement}{why}")
     classes = np.unique(data.y) if data.y is not None else []
     say(f"data: {data.source}, X {data.X.shape}, {len(classes)} classes {list(map(_plain, classes))[:10]}")
-    shown = ["hidden_units", "activation"] if args.model == "two-layer" else ["solver"]
+    shown = ["solver"] if args.model == "logistic" else ["hidden_units", "activation"]
     shown += ["learning_rate", "max_iter", "optimizer", "batch_size", "alpha"]
     params = model.get_params()
     say(f"model: {type(model).__name__}({', '.join(f'{k}={params[k]!r}' for k in shown)})")
@@ -274,16 +278,30 @@ def _train(args) -> int:
     return 0
 
 
+def _layer_sizes(text: str) -> tuple:
+    """``--hidden-units``: ``N`` or ``N,N,...``, each a positive integer (argparse type)."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas (20,7,5), got {text!r}") from None
+    if not sizes or any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden-units must be at least 1 for every layer, got {text!r}")
+    return sizes
+
+
 def _check_model_options(args):
     """Options that do not apply to the chosen model or solver are errors, not silently ignored."""
     if args.model == "logistic":
         for flag, value in (("--hidden-units", args.hidden_units), ("--activation", args.activation)):
             if value is not None:
-                raise ValueError(f"{flag} applies to --model two-layer, not to --model logistic")
+                raise ValueError(f"{flag} applies to --model two-layer or network, not to --model logistic")
         if args.solver != "gd" and args.learning_rate is not None:
             raise ValueError(f"--learning-rate applies to --solver gd, not to --solver {args.solver}")
     elif args.solver != "gd":
         raise ValueError("--solver lbfgs/newton applies to --model logistic")
+    if args.model == "two-layer" and args.hidden_units is not None and len(args.hidden_units) != 1:
+        raise ValueError(f"--model two-layer has one hidden layer, got --hidden-units "
+                         f"{','.join(map(str, args.hidden_units))}; use --model network for more")
 
 
 def _check_test_set(data, test):

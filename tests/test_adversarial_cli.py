@@ -147,8 +147,6 @@ def test_edge_dataset_spec_trains(capsys, spec):
 @pytest.mark.parametrize("option, value, match", [
     ("--iterations", "-1", "max_iter must be at least 1, got -1"),
     ("--iterations", "0", "max_iter must be at least 1, got 0"),
-    ("--hidden-units", "0", "hidden_units must be at least 1, got 0"),
-    ("--hidden-units", "-5", "hidden_units must be at least 1"),
     ("--learning-rate", "nan", "learning_rate must be finite, got nan"),
     ("--learning-rate", "inf", "learning_rate must be finite"),
     ("--learning-rate", "1e400", "learning_rate must be finite"),
@@ -186,6 +184,8 @@ def test_unusable_backend(capsys):
     (["--dtype", "float16"], "invalid choice: 'float16'"),
     (["--model", "svm"], "invalid choice: 'svm'"),
     (["--init", ""], "invalid choice: ''"),
+    (["--hidden-units", "0"], "--hidden-units must be at least 1 for every layer, got '0'"),
+    (["--hidden-units", "-5"], "--hidden-units must be at least 1 for every layer, got '-5'"),
     (["--init", "kaiming"], "invalid choice: 'kaiming'"),
     (["--iterations", "many"], "invalid int value: 'many'"),
     (["--iterations", "1.5"], "invalid int value: '1.5'"),

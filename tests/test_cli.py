@@ -218,3 +218,32 @@ class TestErrors:
     def test_usage_error_exits_2(self):
         done = run("train", "--iterations", "many", ok=False)
         assert done.returncode == 2 and "invalid int value" in done.stderr
+
+
+class TestDeepNetworks:
+    def test_train_predict_evaluate_a_network_of_any_depth(self, tmp_path):
+        model = tmp_path / "deep.npz"
+        out = run("train", "moons:n_samples=300", "--model", "network", "--hidden-units", "16,8,4", "--optimizer", "adam",
+                  "--learning-rate", "0.01", "--batch-size", "32", "--iterations", "150", "--out", model,
+                  "--plot", tmp_path / "deep.png", "--quiet").stdout
+        assert "model: NeuralNet(hidden_units=(16, 8, 4), activation='relu'" in out
+        assert float(out.split("train accuracy: ")[1].split("%")[0]) > 95
+        assert (tmp_path / "deep.png").stat().st_size > 0
+        evaluation = json.loads(run("evaluate", model, "moons:n_samples=200,random_state=5", "--json").stdout)
+        assert evaluation["accuracy"] > 0.95
+        predictions = run("predict", model, "moons:n_samples=4,random_state=5").stdout.splitlines()
+        assert predictions[0] == "prediction" and len(predictions) == 5
+
+    @pytest.mark.parametrize(("value", "match"), [
+        ("3,0", "--hidden-units must be at least 1 for every layer, got '3,0'"),
+        ("3;4", "expected positive integers separated by commas (20,7,5), got '3;4'"),
+        ("", "expected positive integers separated by commas"),
+    ])
+    def test_malformed_hidden_units(self, value, match):
+        done = run("train", "xor", "--model", "network", "--hidden-units", value, ok=False)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert match in done.stderr.strip().splitlines()[-1]
+
+    def test_two_layer_takes_one_size(self):
+        fails("train", "xor", "--model", "two-layer", "--hidden-units", "3,4",
+              match="--model two-layer has one hidden layer, got --hidden-units 3,4; use --model network")
