@@ -8,12 +8,14 @@ where the rest of the suite compares the library with itself, a bug can hide on 
   an increase of the cost, and L-BFGS's history bound.
 """
 
+import functools
 import math
 
 import numpy as np
 import pytest
 
-from neuralcore import LogisticRegression, optim, solvers
+from neuralcore import LogisticRegression, logistic, optim, solvers
+from neuralcore.data import ArrayData
 
 # ------------------------------------------------------------------ optimizers x schedules
 
@@ -211,7 +213,7 @@ def test_line_search_accepts_only_decreases(step):
     f, g = fg(theta)
     found = solvers._line_search(fg, theta, f, g, -g, np, step=step)
     assert found is not None
-    candidate, f_new, _, _ = found
+    candidate, f_new, _ = found
     assert f_new < f and f_new == fg(candidate)[0]
     assert solvers._line_search(fg, theta, f, g, g, np, step=step) is None  # every step uphill
 
@@ -242,6 +244,7 @@ def test_lbfgs_keeps_at_most_history_pairs(monkeypatch):
     X = rng.normal(size=(300, 12)) * rng.uniform(0.2, 5, size=12)
     y = (X @ rng.normal(size=12) + rng.normal(size=300) > 0).astype(float)[:, None]
     params = {"W": np.zeros((12, 1)), "b": np.zeros(1)}
-    result = solvers.lbfgs(params, X, y, alpha=1e-4, max_iter=60, tol=1e-12, history=3)
+    loss = functools.partial(logistic.loss_and_grads, alpha=1e-4)
+    result = solvers.lbfgs(loss, params, ArrayData(X, y), max_iter=60, tol=1e-12, history=3)
     assert result.n_iter > 10
     assert max(seen) == 3  # the bound is reached, and kept
