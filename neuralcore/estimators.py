@@ -16,6 +16,7 @@ import numpy as np
 
 from . import logistic, two_layer
 from .activations import ACTIVATIONS, output_activation
+from .budget import check_fit_memory
 from .device import (
     backend_of,
     get_namespace,
@@ -200,6 +201,7 @@ class _Network:
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         xp = placement.xp
         n_features, n_outputs = Xb.shape[1], Y_host.shape[1]
+        check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         rng = check_random_state(self.random_state)
         if init_params is None:
             host_params = self._init_params(n_features, n_outputs, rng)

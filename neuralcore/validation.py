@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .device import Backend, backend_of, detach, is_chunked, is_host, resolve_backend, to_backend, to_numpy, to_numpy_dtype
+from .device import require_host_export
 
 __all__ = [
     "check_X",
@@ -128,6 +129,7 @@ def check_X(
     here = backend_of(X)
     if is_chunked(X):
         return check_chunked(X, n_features=n_features, dtype=dtype, name=name), here
+    require_host_export(X, name=name)
     if model is not None:
         if (here.name != model.name or str(here) != str(model)) and placed_with is not None:
             raise ValueError(
@@ -168,7 +170,7 @@ def check_X(
     if narrowing and _beyond(X, float(xp.finfo(target_dtype).max), xp):
         raise ValueError(f"{name} has values beyond the range of {work} (up to {float(xp.finfo(target_dtype).max):.3g}); "
                          "rescale the features or pass dtype='float64'")
-    return xp.astype(X, target_dtype), here
+    return to_backend(X, here, dtype=work), here  # the cast, checked: a backend may not silently change the dtype
 
 
 def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
