@@ -10,6 +10,11 @@ turns a name such as ``"cupy:1"`` into a namespace and a device, decides what
 Selection order: the ``backend=`` argument, else the ``NEURALCORE_BACKEND``
 environment variable, else ``"auto"`` (CuPy when a CUDA device is usable,
 otherwise NumPy, with one log message saying why it fell back).
+
+The oldest Array API standard the model code runs on is 2023.12 (tested with
+array-api-strict in that mode). What a backend cannot honour is an error, never
+a silent change: a dtype it cannot hold (:func:`to_backend`), an array with no
+way back to the host (:func:`require_host_export`).
 """
 
 from __future__ import annotations
