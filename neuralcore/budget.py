@@ -20,6 +20,7 @@ import math
 from typing import NamedTuple
 
 from .device import device_memory, is_chunked
+from .exceptions import MemoryBudgetError
 
 __all__ = ["FitMemory", "MemoryBudgetError", "check_fit_memory", "fit_bytes"]
 
@@ -30,13 +31,6 @@ OPTIMIZER_SLOTS = {"gd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam": 
 
 #: Pairs of vectors L-BFGS keeps (:func:`neuralcore.solvers.lbfgs`'s ``history``).
 LBFGS_HISTORY = 10
-
-
-class MemoryBudgetError(ValueError, MemoryError):
-    """A fit would need more memory than its device has; raised before allocating anything.
-
-    A ValueError (the request is at fault, as with any bad hyperparameter) and a MemoryError.
-    """
 
 
 class FitMemory(NamedTuple):

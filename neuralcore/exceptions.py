@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "DivergenceError", "MemoryBudgetError", "NotFittedError"]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -40,6 +40,15 @@ class DivergenceError(FloatingPointError):
         self.params = params
         self.loss_curve = loss_curve
         self.n_iter = max(iteration - 1, 0) if n_iter is None else n_iter
+
+
+class MemoryBudgetError(ValueError, MemoryError):
+    """A fit would need more memory than its device has in all; raised before anything is allocated.
+
+    A ValueError (the request is at fault, as with any bad hyperparameter) and
+    a MemoryError. The message names the hyperparameter or data size that
+    drives the need and the GiB needed (see :mod:`neuralcore.budget`).
+    """
 
 
 class ConvergenceWarning(UserWarning):

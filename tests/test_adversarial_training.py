@@ -100,6 +100,26 @@ class TestExplodingCost:
         LogisticRegression(learning_rate=5.0, max_iter=2, batch_size=1, random_state=0, backend=backend_case.spec).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "hyper, message",
+    [
+        ({"learning_rate": math.inf}, "learning_rate must be finite"),
+        ({"learning_rate": math.nan}, "learning_rate must be finite"),
+        ({"alpha": math.inf}, "alpha must be finite"),
+        ({"tol": math.nan}, "tol must be finite"),
+        ({"learning_rate": lambda step: math.inf}, "schedule returned inf at step 0"),
+        ({"learning_rate": lambda step: -1.0}, "schedule returned -1.0 at step 0"),
+        ({"optimizer": "adam", "optimizer_params": {"beta1": 2.0}}, "beta1 must be"),
+    ],
+    ids=["lr-inf", "lr-nan", "alpha-inf", "tol-nan", "schedule-inf", "schedule-negative", "adam-beta1-2"],
+)
+def test_attack_nonfinite_or_out_of_range_training_hyperparameters(hyper, message):
+    model = TwoLayerNet(3, max_iter=3, random_state=0, backend="numpy", **hyper)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X_SMALL, y_SMALL)
+    assert not hasattr(model, "params_")
+
+
 # ----------------------------------------------------------------------- memory
 
 
