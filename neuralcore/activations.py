@@ -7,7 +7,7 @@ only what the forward pass cached.
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 __all__ = [
     "ACTIVATIONS",
@@ -28,6 +28,16 @@ __all__ = [
 
 #: Slope of ``leaky_relu`` for negative inputs.
 LEAKY_RELU_SLOPE = 0.01
+
+
+def constant_like(value: float, like, /, *, xp):
+    """A 0-d array holding ``value`` in the dtype and on the device of ``like``.
+
+    The third argument of ``where`` must be an array before the 2024.12 Array
+    API standard (the oldest neuralcore supports is 2023.12); ``full`` makes
+    it on the device without a host-to-device copy.
+    """
+    return xp.full((), value, dtype=like.dtype, device=device(like))
 
 
 def sigmoid(z, /, *, xp=None):
@@ -90,7 +100,7 @@ def relu(z, /, *, xp=None):
     array([0., 3.])
     """
     xp = array_namespace(z) if xp is None else xp
-    return xp.where(z > 0, z, 0.0)
+    return xp.where(z > 0, z, constant_like(0.0, z, xp=xp))
 
 
 def relu_grad(a, /, *, xp=None):
@@ -144,7 +154,7 @@ def shift_by_max(z, /, *, axis: int = -1, xp=None):
     xp = array_namespace(z) if xp is None else xp
     half = z / 2 - xp.max(z, axis=axis, keepdims=True) / 2
     floor = -float(xp.finfo(z.dtype).max) / 4  # exp(2 * floor) is 0 in any dtype
-    return 2 * xp.where(half > floor, half, floor)
+    return 2 * xp.where(half > floor, half, constant_like(floor, half, xp=xp))
 
 
 def output_activation(z, /, *, xp=None):

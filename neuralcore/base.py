@@ -26,6 +26,7 @@ import numpy as np
 
 from . import kernels, persistence
 from .activations import output_activation
+from .budget import check_fit_memory
 from .data import sources
 from .device import (
     backend_of,
@@ -174,9 +175,14 @@ class BaseClassifier:
         Raises
         ------
         DivergenceError
-            If the cost becomes NaN or infinite; the estimator then holds the
-            last finite parameters (``params_``) and costs (``loss_curve_``) of
-            this fit. Any other error, or an interruption (Ctrl-C), leaves the
+            If an epoch's cost is NaN or infinite, or exceeds ``max(100 *
+            start, start + 100)`` where ``start`` is the cost at the starting
+            parameters (see :func:`neuralcore.train.train`); the estimator then
+            holds the last accepted parameters (``params_``) and costs
+            (``loss_curve_``) of this fit.
+        MemoryBudgetError
+            Before any work, when the fit would need more memory than the
+            device has (``hidden_units=10**9``, Newton on millions of features). Any other error, or an interruption (Ctrl-C), leaves the
             estimator exactly as it was before ``fit``.
         """
         self._check_hyperparameters()
@@ -188,6 +194,7 @@ class BaseClassifier:
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
+        check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         rng = check_random_state(self.random_state)
         if init_params is None:
             host_params = self._init_params(n_features, n_outputs, rng)

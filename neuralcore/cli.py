@@ -32,7 +32,7 @@ from . import device as nc_device
 from . import kernels
 from .activations import ACTIVATIONS
 from .datasets import BUILTIN
-from .exceptions import ConvergenceWarning, DivergenceError
+from .exceptions import ConvergenceWarning, DivergenceError, MemoryBudgetError
 from .files import atomic_write, check_output_path
 from .init import INITIALIZERS
 from .losses import cross_entropy
@@ -71,6 +71,8 @@ def main(argv=None) -> int:
         return _fail("terminated", 143, prefix="neuralcore: ")
     except KeyboardInterrupt:
         return _fail("interrupted", 130, prefix="neuralcore: ")
+    except MemoryBudgetError as exc:  # refused before any work: its message says what and how much
+        return _fail(str(exc))
     except MemoryError as exc:
         return _fail(f"out of memory: {exc}" if str(exc) else "out of memory")
     except (ValueError, TypeError, OSError, ImportError, RuntimeError, DivergenceError) as exc:

@@ -10,6 +10,11 @@ turns a name such as ``"cupy:1"`` into a namespace and a device, decides what
 Selection order: the ``backend=`` argument, else the ``NEURALCORE_BACKEND``
 environment variable, else ``"auto"`` (CuPy when a CUDA device is usable,
 otherwise NumPy, with one log message saying why it fell back).
+
+The oldest Array API standard the model code runs on is 2023.12 (tested with
+array-api-strict in that mode). What a backend cannot honour is an error, never
+a silent change: a dtype it cannot hold (:func:`to_backend`), an array with no
+way back to the host (:func:`require_host_export`).
 """
 
 from __future__ import annotations
@@ -39,12 +44,14 @@ __all__ = [
     "delayed",
     "detach",
     "device_context",
+    "device_memory",
     "is_chunked",
     "get_namespace",
     "is_host",
     "list_devices",
     "label_array",
     "map_row_chunks",
+    "require_host_export",
     "resolve_backend",
     "to_backend",
     "to_numpy",
@@ -461,6 +468,7 @@ def to_numpy(x) -> np.ndarray:
         return np.asarray(x.compute())
     if aac.is_jax_array(x):
         return np.asarray(x)
+    require_host_export(x)
     xp = aac.array_namespace(x)
     if aac.is_array_api_strict_namespace(xp):
         cpu = xp.__array_namespace_info__().default_device()
@@ -469,11 +477,56 @@ def to_numpy(x) -> np.ndarray:
     return np.from_dlpack(x)
 
 
+def require_host_export(x, *, name: str = "the array") -> None:
+    """Raise a TypeError unless ``x`` can be copied to the host (NumPy) by :func:`to_numpy`.
+
+    The libraries neuralcore knows by name all can; any other Array API
+    library must implement DLPack (``__dlpack__``), through which results,
+    costs and saved parameters come back to the host. Checked at entry, so
+    such data fails before any work instead of deep inside a fit.
+    """
+    known = (aac.is_numpy_array, aac.is_cupy_array, aac.is_torch_array, aac.is_dask_array, aac.is_jax_array)
+    if not aac.is_array_api_obj(x) or any(test(x) for test in known) or hasattr(x, "__dlpack__"):
+        return
+    library = type(x).__module__.split(".")[0] or type(x).__name__
+    raise TypeError(
+        f"{name} is a {library} array ({type(x).__name__}), which has no host export (no __dlpack__ method), "
+        "so neuralcore could not read its results back; convert it to NumPy first (numpy.asarray), or use "
+        "a library that supports DLPack"
+    )
+
+
+def _check_dtype_kept(result, wanted: np.dtype, target: Backend, values=None):
+    """Raise a TypeError when ``target`` gave ``result`` another dtype than ``wanted`` (never a silent change).
+
+    An integer narrowing (JAX without 64-bit turns int64 into int32) is accepted
+    when the host ``values`` fit in the dtype obtained.
+    """
+    try:
+        obtained = to_numpy_dtype(result.dtype)
+    except TypeError:
+        obtained = None
+    if obtained is not None and obtained.name == wanted.name:  # by name: a big-endian float64 is still float64
+        return result
+    if (
+        obtained is not None and values is not None and wanted.kind in "iu" and obtained.kind in "iu"
+        and (values.size == 0 or (np.iinfo(obtained).min <= values.min() and values.max() <= np.iinfo(obtained).max))
+    ):
+        return result
+    hint = "pass dtype='float32'" if wanted == np.float64 else "use a dtype the backend supports"
+    if target.name == "jax":
+        hint = 'enable 64-bit numbers first (jax.config.update("jax_enable_x64", True)), or ' + hint
+    raise TypeError(f"backend {target} cannot hold {wanted.name}: it gave {result.dtype} instead; {hint}")
+
+
 def to_backend(x, backend: str | Backend | None = None, *, dtype=None):
     """Move an array (or host data) to a backend, optionally casting it.
 
     Returns ``x`` itself when it is already there with the requested dtype.
-    The input is never modified; a read-only NumPy array is accepted.
+    The input is never modified; a read-only NumPy array is accepted. A
+    backend that cannot hold the dtype (JAX with 64-bit numbers disabled,
+    given float64) raises a TypeError saying how to fix it, instead of
+    silently storing another dtype.
 
     Parameters
     ----------
@@ -496,7 +549,7 @@ def to_backend(x, backend: str | Backend | None = None, *, dtype=None):
         if src.name == target.name and _same_device(src.device, device):
             if target_dtype is None or x.dtype == target_dtype:
                 return x
-            return xp.astype(x, target_dtype)
+            return _check_dtype_kept(xp.astype(x, target_dtype), to_numpy_dtype(dtype), target)
     host = to_numpy(x)
     if target_dtype is not None:
         host = host.astype(to_numpy_dtype(target_dtype), copy=False)
@@ -504,7 +557,7 @@ def to_backend(x, backend: str | Backend | None = None, *, dtype=None):
         return host
     if target.name == "torch" and not host.flags.writeable:
         host = host.copy()  # torch refuses to wrap read-only memory
-    return xp.asarray(host, device=device)
+    return _check_dtype_kept(xp.asarray(host, device=device), host.dtype, target, host)
 
 
 def to_numpy_dtype(dtype) -> np.dtype:
@@ -513,6 +566,32 @@ def to_numpy_dtype(dtype) -> np.dtype:
         return np.dtype(dtype)  # NumPy and CuPy dtypes, dtype names
     except TypeError:
         return np.dtype(str(dtype).rsplit(".", 1)[-1])  # torch.float32, array_api_strict.float32
+
+
+def device_memory(backend: str | Backend | None = None) -> int | None:
+    """Bytes of memory the device of ``backend`` has in all (not what is free now).
+
+    A CUDA GPU (CuPy, PyTorch) reports its own total; every other placement
+    (the CPU, Dask, unknown libraries) is bounded by the host's physical
+    memory. ``None`` when the platform does not say.
+
+    Examples
+    --------
+    >>> device_memory("numpy") > 0
+    True
+    """
+    target = backend if isinstance(backend, Backend) else resolve_backend(backend)
+    try:
+        if target.name == "cupy":
+            return int(target.device.mem_info[1])
+        if target.name == "torch" and getattr(target.device, "type", None) == "cuda":
+            return int(importlib.import_module("torch").cuda.get_device_properties(target.device).total_memory)
+    except Exception:  # a device query must not break a fit: fall back to the host bound
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
 
 
 # ---------------------------------------------------------------- chunked (Dask)

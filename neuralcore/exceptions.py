@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "DivergenceError", "MemoryBudgetError", "NotFittedError"]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -10,21 +10,28 @@ class NotFittedError(ValueError, AttributeError):
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced a NaN or infinite cost.
+    """Training produced a NaN or infinite cost, or a finite cost that exploded.
+
+    The rule (:func:`neuralcore.train.train`): an epoch's cost diverges when it
+    is NaN or infinite, or when it exceeds ``max(100 * start, start + 100)``,
+    ``start`` being the cost at the starting parameters (with mini-batches,
+    the first batch's cost before any update). Cross-entropy from logits
+    starts near ``log(n_classes)``, so a cost above about 100 nats per sample
+    means the learning rate threw the parameters out of any sensible region.
 
     Attributes
     ----------
     iteration : int
-        The iteration (epoch with mini-batches) whose cost was not finite,
-        0-based as in ``loss_curve_``.
+        The iteration (epoch with mini-batches) whose cost was not finite or
+        exploded, 0-based as in ``loss_curve_``.
     params : dict
         The last parameters known to be good, on the training device: in full
         batch those after ``iteration - 1`` updates (whose cost was the last
-        finite one); with mini-batches those at the start of epoch ``iteration``.
+        accepted one); with mini-batches those at the start of epoch ``iteration``.
     n_iter : int
         How many iterations (epochs) led to ``params``.
     loss_curve : list of float
-        The finite costs up to, not including, ``iteration``.
+        The accepted (finite, within the bound) costs up to, not including, ``iteration``.
     """
 
     def __init__(self, message: str, *, iteration: int, params: dict, loss_curve: list, n_iter: int | None = None):
@@ -33,6 +40,15 @@ class DivergenceError(FloatingPointError):
         self.params = params
         self.loss_curve = loss_curve
         self.n_iter = max(iteration - 1, 0) if n_iter is None else n_iter
+
+
+class MemoryBudgetError(ValueError, MemoryError):
+    """A fit would need more memory than its device has in all; raised before anything is allocated.
+
+    A ValueError (the request is at fault, as with any bad hyperparameter) and
+    a MemoryError. The message names the hyperparameter or data size that
+    drives the need and the GiB needed (see :mod:`neuralcore.budget`).
+    """
 
 
 class ConvergenceWarning(UserWarning):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from array_api_compat import array_namespace
 
 from . import kernels
-from .activations import shift_by_max
+from .activations import constant_like, shift_by_max
 
 __all__ = [
     "LOSSES",
@@ -50,7 +50,7 @@ def binary_cross_entropy_per_sample(z, y, /, *, xp=None):
     array([0.69314718])
     """
     xp = array_namespace(z, y) if xp is None else xp
-    return xp.where(z > 0, z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+    return xp.where(z > 0, z, constant_like(0.0, z, xp=xp)) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def binary_cross_entropy(z, y, /, *, xp=None):
@@ -94,7 +94,7 @@ def categorical_cross_entropy(z, y, /, *, xp=None):
     """
     xp = array_namespace(z, y) if xp is None else xp
     # a class with target 0 contributes 0 even where its log-probability is -inf
-    return -xp.sum(xp.where(y != 0, y * log_softmax(z, xp=xp), 0.0)) / z.shape[0]
+    return -xp.sum(xp.where(y != 0, y * log_softmax(z, xp=xp), constant_like(0.0, z, xp=xp))) / z.shape[0]
 
 
 def output_and_cross_entropy(z, y, /, *, xp=None):
@@ -136,7 +136,7 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     exps = xp.exp(shifted)
     sums = xp.sum(exps, axis=-1, keepdims=True)
     # a class with target 0 contributes 0 even where its log-probability is -inf
-    cost = -xp.sum(xp.where(y != 0, y * (shifted - xp.log(sums)), 0.0)) / m
+    cost = -xp.sum(xp.where(y != 0, y * (shifted - xp.log(sums)), constant_like(0.0, z, xp=xp))) / m
     return exps / sums, cost
 
 

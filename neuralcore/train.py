@@ -29,13 +29,26 @@ from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import Optimizer, apply_updates, plain_rate
 from .progress import Progress, Verbosity
 
-__all__ = ["READBACK_EVERY", "REFERENCE_BUDGET", "Steps", "TrainResult", "default_print_every", "train"]
+__all__ = [
+    "EXPLOSION_FACTOR",
+    "EXPLOSION_MARGIN",
+    "READBACK_EVERY",
+    "REFERENCE_BUDGET",
+    "Steps",
+    "TrainResult",
+    "default_print_every",
+    "train",
+]
 
 #: Epochs between two read-backs of the costs (at most).
 READBACK_EVERY = 256
 
 #: Bytes of parameters the loop may keep referenced between two read-backs.
 REFERENCE_BUDGET = 64 * 2**20
+
+#: A cost above ``max(EXPLOSION_FACTOR * start, start + EXPLOSION_MARGIN)`` is a divergence (see :func:`train`).
+EXPLOSION_FACTOR = 100.0
+EXPLOSION_MARGIN = 100.0
 
 
 class Steps(NamedTuple):
@@ -143,8 +156,16 @@ def train(
     Raises
     ------
     DivergenceError
-        A NaN or infinite cost. It names the epoch and carries the last
-        parameters known to give finite costs.
+        A NaN or infinite cost, or an exploding one: a cost above
+        ``max(100 * start, start + 100)`` (:data:`EXPLOSION_FACTOR`,
+        :data:`EXPLOSION_MARGIN`), where ``start`` is the cost at the starting
+        parameters (mini-batches: the first batch's cost, before any update).
+        A sane run of cross-entropy from logits stays near or below its
+        starting cost; one that climbs a hundredfold (or by 100 nats per
+        sample) has left the region where its learning rate works, and its
+        parameters, though finite, are meaningless. The error names the epoch
+        and carries the last parameters whose cost was finite and within that
+        bound.
     """
     steps = steps if isinstance(steps, Steps) else Steps(steps)
     data = ArrayData(*data) if isinstance(data, tuple) else data
@@ -169,6 +190,8 @@ def train(
     pending: list[_Record] = []
     last_good = params
     stop_at = None
+    start_cost = None  # 0-d device array until read back, then the float the explosion bound derives from
+    limit = math.inf
     try:
         for epoch in range(max_iter):
             start = params
@@ -177,7 +200,8 @@ def train(
                 cost, params, state = whole(optimizer, params, state)
                 pending.append(_Record(cost, score, start, params))
             else:
-                cost, params, state = _epoch(steps.loss_and_grads, params, state, optimizer, data, rng, fused)
+                cost, params, state, first_cost = _epoch(steps.loss_and_grads, params, state, optimizer, data, rng, fused)
+                start_cost = first_cost if start_cost is None else start_cost
                 score = validation(params) if validation is not None else None
                 pending.append(_Record(cost, score, params, params))
             progress.advance()
@@ -185,16 +209,22 @@ def train(
                 continue
             first = len(loss_curve)
             costs = _read(xp, [r.cost for r in pending])
+            if first == 0:
+                start_cost = _read(xp, [start_cost])[0] if not full_batch else costs[0]
+                limit = _explosion_limit(start_cost)
             values = _read(xp, [r.score for r in pending]) if validation is not None else [None] * len(pending)
             for offset, (record, value, score_value) in enumerate(zip(pending, costs, values)):
                 index = first + offset
-                if not math.isfinite(value):
+                if not math.isfinite(value) or value > limit:
                     # full batch: the parameters of the previous iteration; mini-batches: those
                     # at the start of this epoch (every batch cost before was finite)
                     previous = pending[offset - 1] if offset else None
                     good = last_good if previous is None else (previous.scored if full_batch else previous.end)
                     progress.close()
-                    raise _divergence(index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index)
+                    raise _divergence(
+                        index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index,
+                        cost=value, start_cost=start_cost, limit=limit,
+                    )
                 loss_curve.append(value)
                 if scores is not None:
                     scores.append(score_value)
@@ -274,12 +304,14 @@ def _step(loss_and_grads, optimizer, fused, params, state, X, Y):
 
 
 def _epoch(loss_and_grads, params, state, optimizer, data, rng, fused=None):
-    total = None
+    """One pass over the source's batches: ``(mean cost, new params, new state, first batch's cost)``."""
+    total = first = None
     for X_batch, Y_batch in data.batches(rng):
         cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X_batch, Y_batch)
+        first = cost if first is None else first
         weighted = cost * X_batch.shape[0]
         total = weighted if total is None else total + weighted
-    return total / data.n_samples, params, state
+    return total / data.n_samples, params, state, first
 
 
 def _block_length(params: dict, wanted: int) -> int:
@@ -295,16 +327,30 @@ def _read(xp, values) -> list:
     return [float(v) for v in to_numpy(xp.stack(values))]
 
 
-def _divergence(index, params, loss_curve, *, n_iter):
-    if index == 0:
+def _explosion_limit(start: float) -> float:
+    """The largest cost not taken for a divergence, given the cost at the start (see :func:`train`)."""
+    if not math.isfinite(start):
+        return math.inf  # reported as a non-finite cost by the caller
+    return max(EXPLOSION_FACTOR * start, start + EXPLOSION_MARGIN)
+
+
+def _divergence(index, params, loss_curve, *, n_iter, cost=math.nan, start_cost=None, limit=math.inf):
+    last = f"last accepted cost {loss_curve[-1]:.6g}" if loss_curve else f"starting cost {start_cost:.6g}"
+    advice = "try a smaller learning_rate (or scale the features)"
+    if math.isfinite(cost) and cost > limit:
+        message = (
+            f"training diverged: the cost exploded to {cost:.3g} at iteration {index}, above "
+            f"max({EXPLOSION_FACTOR:g} x starting cost, starting cost + {EXPLOSION_MARGIN:g}) = {limit:.4g} "
+            f"({last}); {advice}. The last parameters within the bound are kept in this error's .params"
+        )
+    elif index == 0 and not (start_cost is not None and math.isfinite(start_cost)):
         message = (
             "training diverged: the cost at the starting parameters is not finite "
             "(check the input scale and the initial parameters)"
         )
     else:
         message = (
-            f"training diverged: the cost became NaN or infinite at iteration {index} "
-            f"(last finite cost {loss_curve[-1]:.6g}); try a smaller learning_rate. "
+            f"training diverged: the cost became NaN or infinite at iteration {index} ({last}); {advice}. "
             "The last finite parameters are kept in this error's .params"
         )
     return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve), n_iter=n_iter)

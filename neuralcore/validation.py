@@ -22,6 +22,7 @@ from .device import (
     detach,
     is_chunked,
     is_host,
+    require_host_export,
     resolve_backend,
     to_backend,
     to_numpy,
@@ -327,6 +328,7 @@ def check_X(
     here = backend_of(X)
     if is_chunked(X):
         return check_chunked(X, n_features=n_features, dtype=dtype, name=name), here
+    require_host_export(X, name=name)
     if model is not None:
         if (here.name != model.name or str(here) != str(model)) and placed_with is not None:
             raise ValueError(
@@ -367,7 +369,7 @@ def check_X(
     if narrowing and _beyond(X, float(xp.finfo(target_dtype).max), xp):
         raise ValueError(f"{name} has values beyond the range of {work} (up to {float(xp.finfo(target_dtype).max):.3g}); "
                          "rescale the features or pass dtype='float64'")
-    return xp.astype(X, target_dtype), here
+    return to_backend(X, here, dtype=work), here  # the cast, checked: a backend may not silently change the dtype
 
 
 def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):

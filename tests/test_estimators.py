@@ -375,9 +375,9 @@ class TestInputValidation:
 
 class TestDivergence:
     def test_divergent_learning_rate_is_a_clear_error_and_keeps_finite_parameters(self, backend_case):
-        # relu units are unbounded: with this step the weights grow geometrically until they overflow
+        # relu units are unbounded: with this step the weights grow geometrically and the cost explodes
         model = TwoLayerNet(
-            8, activation="relu", init="he", learning_rate=1e3, max_iter=400, random_state=0,
+            8, activation="relu", init="he", learning_rate=30.0, max_iter=400, random_state=0,
             backend=backend_case.spec, dtype=backend_case.dtype,
         )
         with np.errstate(all="ignore"), pytest.raises(DivergenceError, match=r"at iteration \d+.*smaller learning_rate") as info:

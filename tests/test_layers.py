@@ -17,7 +17,7 @@ LAYERS = [
     ["network"],
     ["logistic", "two_layer"],
     ["data"],
-    ["train", "solvers", "progress"],
+    ["train", "solvers", "progress", "budget"],
     ["persistence"],
     ["base"],
     ["estimators"],

@@ -48,7 +48,7 @@ def test_fitted_parameters_never_alias_init_params():
 
 def test_mini_batch_divergence_counts_the_epochs_of_the_kept_parameters():
     Xp, yp = make_planar(n_samples=60, random_state=3)
-    kwargs = dict(activation="relu", init="he", learning_rate=300.0, batch_size=20, shuffle=False, random_state=0, backend="numpy")
+    kwargs = dict(activation="relu", init="he", learning_rate=30.0, batch_size=20, shuffle=False, random_state=0, backend="numpy")
     model = TwoLayerNet(8, max_iter=400, **kwargs)
     with np.errstate(all="ignore"), pytest.raises(DivergenceError) as info:
         model.fit(Xp, yp)
