@@ -194,7 +194,8 @@ def train(
                     previous = pending[offset - 1] if offset else None
                     good = last_good if previous is None else (previous.scored if full_batch else previous.end)
                     progress.close()
-                    raise _divergence(index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index)
+                    raise _divergence(index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index,
+                                      full_batch=full_batch)
                 loss_curve.append(value)
                 if scores is not None:
                     scores.append(score_value)
@@ -295,11 +296,19 @@ def _read(xp, values) -> list:
     return [float(v) for v in to_numpy(xp.stack(values))]
 
 
-def _divergence(index, params, loss_curve, *, n_iter):
-    if index == 0:
+def _divergence(index, params, loss_curve, *, n_iter, full_batch=True):
+    if index == 0 and full_batch:
         message = (
             "training diverged: the cost at the starting parameters is not finite "
             "(check the input scale and the initial parameters)"
+        )
+    elif index == 0:
+        # mini-batches: epoch 0's cost is the mean of its batches' costs, each after the previous batch's
+        # update, so the starting parameters may well have a finite cost
+        message = (
+            "training diverged: the cost became NaN or infinite during epoch 0 (the first pass over the data); "
+            "try a smaller learning_rate, or check the input scale and the initial parameters. "
+            "The starting parameters are kept in this error's .params"
         )
     else:
         message = (

@@ -63,6 +63,44 @@ class TestAttackNumpyScalarHyperparameters:
         assert type(loaded["shuffle"]) is bool and type(loaded["max_iter"]) is int
 
 
+# ------------------------------------------------------------------ divergence
+
+class TestAttackDivergence:
+    def test_attack_mini_batch_divergence_in_the_first_epoch_does_not_blame_the_start(self, backend_case):
+        # the starting parameters have a finite cost: the first batches' updates blew up
+        X, y = _data()
+        net = nc.NeuralNet((8, 8), learning_rate=1e150 if backend_case.dtype == "float64" else 1e20,
+                           batch_size=8, max_iter=5, backend=backend_case.spec, dtype=backend_case.dtype,
+                           random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the overflow is the point of the attack
+            with pytest.raises(DivergenceError) as info:
+                net.fit(backend_case.asarray(X), y)
+        error = info.value
+        assert "starting parameters is not finite" not in str(error)
+        assert "epoch 0" in str(error) and "learning_rate" in str(error)
+        assert error.iteration == 0 and error.loss_curve == [] and error.n_iter == 0
+        # the kept parameters are the starting ones and give a finite cost, as the error says
+        host = {k: backend_case.to_numpy(v).astype(np.float64) for k, v in error.params.items()}
+        Y = np.eye(3)[y]
+        cost, _ = network.loss_and_grads(host, X, Y)
+        assert np.isfinite(float(cost)) and net.params_ is error.params
+
+    def test_attack_full_batch_divergence_keeps_params_of_the_last_finite_cost(self, backend_case):
+        X, y = _data()
+        net = nc.NeuralNet((8, 8), learning_rate=1e150 if backend_case.dtype == "float64" else 1e20,
+                           max_iter=5, backend=backend_case.spec, dtype=backend_case.dtype, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with pytest.raises(DivergenceError, match="at iteration 1 ") as info:
+                net.fit(backend_case.asarray(X), y)
+        error = info.value
+        host = {k: backend_case.to_numpy(v).astype(np.float64) for k, v in error.params.items()}
+        cost, _ = network.loss_and_grads(host, X, np.eye(3)[y])
+        assert float(cost) == pytest.approx(error.loss_curve[-1], rel=1e-5)
+        assert net.loss_curve_ == error.loss_curve and net.n_iter_ == error.n_iter == 0
+
+
 # ------------------------------------------------------------------ guards that held
 
 def _reference_deep_gd(params, X, y, learning_rate, alpha, iterations):
