@@ -101,6 +101,42 @@ class TestAttackDivergence:
         assert net.loss_curve_ == error.loss_curve and net.n_iter_ == error.n_iter == 0
 
 
+# ------------------------------------------------------------------ gradient checking
+
+class TestAttackGradcheckFittedModel:
+    def test_attack_fitted_model_checked_on_a_subset_of_its_classes(self, backend_case):
+        # checking a correct three-class model on data holding two of its labels must still pass
+        X, y = _data()
+        net = nc.NeuralNet((4, 3), max_iter=3, learning_rate=0.1, backend=backend_case.spec, random_state=0)
+        net.fit(backend_case.asarray(X, dtype="float64"), y)
+        keep = y > 0
+        assert gradcheck_estimator(net, backend_case.asarray(X[keep], dtype="float64"), y[keep]).passed
+
+    def test_attack_fitted_model_checked_with_labels_it_never_saw(self, backend_case):
+        X, y = _data()
+        net = nc.NeuralNet((4, 3), max_iter=3, learning_rate=0.1, backend=backend_case.spec, random_state=0)
+        net.fit(backend_case.asarray(X, dtype="float64"), y)
+        with pytest.raises(ValueError, match=r"labels \[3\] that are not among the training classes \[0, 1, 2\]"):
+            gradcheck_estimator(net, backend_case.asarray(X, dtype="float64"), y + 1)
+
+    def test_attack_fitted_model_checked_on_data_with_other_features(self, backend_case):
+        X, y = _data()
+        net = nc.NeuralNet((4, 3), max_iter=3, learning_rate=0.1, backend=backend_case.spec, random_state=0)
+        net.fit(backend_case.asarray(X, dtype="float64"), y)
+        with pytest.raises(ValueError, match="X has 2 features, but the model was fitted with 3"):
+            gradcheck_estimator(net, backend_case.asarray(X[:, :2], dtype="float64"), y)
+
+    def test_attack_params_of_the_wrong_shape(self):
+        X, y = _data()
+        net = nc.NeuralNet((4, 3), backend="numpy", random_state=0)
+        wrong = network.init_params(3, (4,), rng=np.random.default_rng(0), n_outputs=3)
+        with pytest.raises(ValueError, match=r"^params must have exactly the keys \['W1', 'W2', 'W3'"):
+            gradcheck_estimator(net, X, y, params=wrong)
+        wrong = network.init_params(3, (4, 2), rng=np.random.default_rng(0), n_outputs=3)
+        with pytest.raises(ValueError, match=r"^params\['W2'\] must have shape \(4, 3\), got \(4, 2\)"):
+            gradcheck_estimator(net, X, y, params=wrong)
+
+
 # ------------------------------------------------------------------ guards that held
 
 def _reference_deep_gd(params, X, y, learning_rate, alpha, iterations):
