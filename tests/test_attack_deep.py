@@ -203,3 +203,28 @@ def test_attack_failed_refit_with_other_depth_and_labels_keeps_the_previous_mode
     assert sorted(net.params_) == sorted(before) and net.classes_.tolist() == [False, True]
     for key, value in before.items():
         np.testing.assert_array_equal(backend_case.to_numpy(net.params_[key]), value)
+
+
+# ------------------------------------------------------------------ schedules
+
+@pytest.mark.parametrize("returned", ["0.1", None, [0.1], np.array([0.1]), True],
+                         ids=["attack-string", "attack-None", "attack-list", "attack-1d-array", "attack-bool"])
+def test_attack_schedule_returning_a_non_number_names_the_schedule(returned):
+    X, y = _data()
+    net = nc.NeuralNet((4, 3), learning_rate=lambda step: returned, max_iter=3, backend="numpy")
+    with pytest.raises(TypeError, match=r"the learning-rate schedule returned \w+ .* at step 0; it must return a positive"):
+        net.fit(X, y)
+    assert not hasattr(net, "params_")
+
+
+def test_attack_schedule_returning_device_scalars_is_accepted(backend_case):
+    X, y = _data()
+    net = nc.NeuralNet((4, 3), learning_rate=lambda step: backend_case.asarray(0.1 / (1 + step)), max_iter=3,
+                       batch_size=16, optimizer="adam", backend=backend_case.spec, dtype=backend_case.dtype,
+                       random_state=0)
+    reference = nc.NeuralNet((4, 3), learning_rate=lambda step: 0.1 / (1 + step), max_iter=3, batch_size=16,
+                             optimizer="adam", backend=backend_case.spec, dtype=backend_case.dtype, random_state=0)
+    X_case = backend_case.asarray(X)
+    net.fit(X_case, y)
+    reference.fit(X_case, y)
+    assert net.loss_curve_ == reference.loss_curve_
