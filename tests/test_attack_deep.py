@@ -228,3 +228,30 @@ def test_attack_schedule_returning_device_scalars_is_accepted(backend_case):
     net.fit(X_case, y)
     reference.fit(X_case, y)
     assert net.loss_curve_ == reference.loss_curve_
+
+
+# ------------------------------------------------------------------ model selection
+
+def test_attack_divergence_error_survives_pickling_for_parallel_model_selection(backend_case):
+    # joblib sends a worker's exception back pickled: GridSearchCV(n_jobs=2, error_score="raise")
+    import io
+    import pickle
+
+    X, y = _data()
+    net = nc.NeuralNet((8, 8), learning_rate=1e150 if backend_case.dtype == "float64" else 1e20, max_iter=5,
+                       backend=backend_case.spec, dtype=backend_case.dtype, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(DivergenceError) as info:
+            net.fit(backend_case.asarray(X), y)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer)
+    pickler.dispatch_table = {}  # the error's own reduction: a test plugin (tblib) may patch copyreg's table
+    pickler.dump(info.value)
+    copy = pickle.loads(buffer.getvalue())
+    assert type(copy) is DivergenceError and str(copy) == str(info.value)
+    assert (copy.iteration, copy.n_iter, copy.loss_curve) == (info.value.iteration, info.value.n_iter,
+                                                               info.value.loss_curve)
+    assert sorted(copy.params) == sorted(info.value.params)
+    for key, value in info.value.params.items():
+        np.testing.assert_array_equal(backend_case.to_numpy(copy.params[key]), backend_case.to_numpy(value))
