@@ -241,19 +241,19 @@ class BaseClassifier:
         self.__dict__.update(state)
         store_feature_names(self, names)
 
-    def _check_init_params(self, init_params, n_features: int, n_outputs: int) -> dict:
+    def _check_init_params(self, init_params, n_features: int, n_outputs: int, name: str = "init_params") -> dict:
         expected = self._param_shapes(n_features, n_outputs)
         if not isinstance(init_params, dict):
-            raise TypeError(f"init_params must be a dict with keys {sorted(expected)}, got {type(init_params).__name__}")
+            raise TypeError(f"{name} must be a dict with keys {sorted(expected)}, got {type(init_params).__name__}")
         if set(init_params) != set(expected):
-            raise ValueError(f"init_params must have exactly the keys {sorted(expected)}, got {sorted(init_params)}")
+            raise ValueError(f"{name} must have exactly the keys {sorted(expected)}, got {sorted(init_params)}")
         host = {}
         for key, shape in expected.items():
             value = np.array(to_numpy(init_params[key]), copy=True)  # never train in (or return) the caller's memory
             if value.shape != shape:
-                raise ValueError(f"init_params[{key!r}] must have shape {shape}, got {value.shape}")
+                raise ValueError(f"{name}[{key!r}] must have shape {shape}, got {value.shape}")
             if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
-                raise ValueError(f"init_params[{key!r}] must hold finite real numbers")
+                raise ValueError(f"{name}[{key!r}] must hold finite real numbers")
             host[key] = value
         return host
 

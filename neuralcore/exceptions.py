@@ -41,6 +41,19 @@ class DivergenceError(FloatingPointError):
         self.loss_curve = loss_curve
         self.n_iter = max(iteration - 1, 0) if n_iter is None else n_iter
 
+    def __reduce__(self):
+        # keyword-only arguments: the default reduction (args only) cannot rebuild the error, and
+        # joblib (GridSearchCV(n_jobs=2)) pickles a worker's exception back to the parent
+        fields = {"iteration": self.iteration, "params": self.params, "loss_curve": self.loss_curve,
+                  "n_iter": self.n_iter}
+        return _rebuild_divergence, (str(self), fields, self.__dict__)
+
+
+def _rebuild_divergence(message, fields, state):
+    error = DivergenceError(message, **fields)
+    error.__dict__.update(state)
+    return error
+
 
 class MemoryBudgetError(ValueError, MemoryError):
     """A fit would need more memory than its device has in all; raised before anything is allocated.

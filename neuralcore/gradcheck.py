@@ -147,16 +147,22 @@ def gradcheck_estimator(
     True
     """
     estimator._check_hyperparameters()
-    Xb, placement = check_X(X, backend=estimator.backend, dtype=dtype_name(dtype or estimator.dtype))
-    _, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X))
+    fitted = params is None and getattr(estimator, "params_", None) is not None
+    # at the fitted parameters, the data must be the model's problem: its features, its classes' encoding
+    Xb, placement = check_X(X, backend=estimator.backend, dtype=dtype_name(dtype or estimator.dtype),
+                            n_features=estimator.n_features_in_ if fitted else None)
+    _, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X),
+                              classes=estimator.classes_ if fitted else None)
     Y = to_backend(Y_host, placement, dtype=Xb.dtype)
-    if params is None:
-        params = getattr(estimator, "params_", None)
-    if params is None:
+    if fitted:
+        params = estimator.params_
+    elif params is None:
         params = estimator._init_params(Xb.shape[1], Y.shape[1], check_random_state(estimator.random_state))
         # Zero biases and tiny weights sit where the check is least informative: nudge them.
         rng = np.random.default_rng(0)
         params = {k: v + rng.normal(scale=0.1, size=v.shape) for k, v in params.items()}
+    else:  # the caller's: the shapes this estimator gives this data, checked as fit checks init_params
+        params = estimator._check_init_params(params, Xb.shape[1], Y.shape[1], name="params")
     params = {k: to_backend(v, placement, dtype=Xb.dtype) for k, v in params.items()}
     loss_and_grads = estimator._steps(ArrayData(Xb, Y)).loss_and_grads  # the estimator's alpha is bound
     return gradcheck(lambda p: loss_and_grads(p, Xb, Y), params, eps=eps, tol=tol)

@@ -150,7 +150,13 @@ def _as_schedule(learning_rate) -> Callable[[int], float]:
 
 def _rate(schedule, step: int) -> float:
     # A Python float: a NumPy float64 scalar from a user's schedule would promote float32 parameters.
-    rate = float(schedule(step))
+    value = schedule(step)
+    if isinstance(value, (bool, str, bytes)) or not (
+        isinstance(value, numbers.Real) or getattr(value, "shape", None) == ()
+    ):
+        raise TypeError(f"the learning-rate schedule returned {type(value).__name__} {value!r} at step {step}; "
+                        "it must return a positive finite number")
+    rate = float(value)
     if not (rate > 0 and math.isfinite(rate)):
         raise ValueError(f"the learning-rate schedule returned {rate!r} at step {step}; it must be positive and finite")
     return rate

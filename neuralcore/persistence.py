@@ -417,11 +417,23 @@ def _classes_array(classes) -> np.ndarray:
 def _json_hyperparameters(params: dict):
     kept, dropped = {}, {}
     for key, value in params.items():
+        value = _plain(value)
         if _json_safe(value):
             kept[key] = value
         else:
             dropped[key] = repr(value)
     return kept, dropped
+
+
+def _plain(value):
+    """NumPy scalars (what a grid over ``np.arange`` gives) as the Python numbers they stand for, in containers too."""
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value] if isinstance(value, list) else tuple(_plain(v) for v in value)
+    return value
 
 
 def _json_safe(value) -> bool:

@@ -223,7 +223,7 @@ def train(
                     progress.close()
                     raise _divergence(
                         index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index,
-                        cost=value, start_cost=start_cost, limit=limit,
+                        full_batch=full_batch, cost=value, start_cost=start_cost, limit=limit,
                     )
                 loss_curve.append(value)
                 if scores is not None:
@@ -334,7 +334,7 @@ def _explosion_limit(start: float) -> float:
     return max(EXPLOSION_FACTOR * start, start + EXPLOSION_MARGIN)
 
 
-def _divergence(index, params, loss_curve, *, n_iter, cost=math.nan, start_cost=None, limit=math.inf):
+def _divergence(index, params, loss_curve, *, n_iter, full_batch=True, cost=math.nan, start_cost=None, limit=math.inf):
     last = f"last accepted cost {loss_curve[-1]:.6g}" if loss_curve else f"starting cost {start_cost:.6g}"
     advice = "try a smaller learning_rate (or scale the features)"
     if math.isfinite(cost) and cost > limit:
@@ -343,10 +343,18 @@ def _divergence(index, params, loss_curve, *, n_iter, cost=math.nan, start_cost=
             f"max({EXPLOSION_FACTOR:g} x starting cost, starting cost + {EXPLOSION_MARGIN:g}) = {limit:.4g} "
             f"({last}); {advice}. The last parameters within the bound are kept in this error's .params"
         )
-    elif index == 0 and not (start_cost is not None and math.isfinite(start_cost)):
+    elif index == 0 and full_batch:
         message = (
             "training diverged: the cost at the starting parameters is not finite "
             "(check the input scale and the initial parameters)"
+        )
+    elif index == 0:
+        # mini-batches: epoch 0's cost is the mean of its batches' costs, each after the previous batch's
+        # update, so the starting parameters may well have a finite cost
+        message = (
+            "training diverged: the cost became NaN or infinite during epoch 0 (the first pass over the data); "
+            "try a smaller learning_rate, or check the input scale and the initial parameters. "
+            "The starting parameters are kept in this error's .params"
         )
     else:
         message = (
