@@ -72,6 +72,7 @@ FITTED_ATTRIBUTES = (
     "validation_scores_",
     "best_iteration_",
     "feature_names_in_",  # None in the state: the attribute is absent (fitted without column names)
+    "_fitted_with",  # the hyperparameters that shape predictions, as they were for this fit
 )
 
 
@@ -79,6 +80,9 @@ class BaseClassifier:
     """Shared machinery of the classifiers; subclasses say which model they train."""
 
     _estimator_type = "classifier"  # scikit-learn < 1.6 reads this
+
+    #: Hyperparameters that change what the fitted parameters predict (a subclass names them).
+    _PREDICTION_HYPERPARAMETERS: tuple = ()
 
     def __sklearn_tags__(self):
         """scikit-learn >= 1.6: a classifier, so model selection stratifies and scores by accuracy."""
@@ -206,7 +210,8 @@ class BaseClassifier:
                 eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
             )
             fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
-                      "trained_on_": data.trained_on, "feature_names_in_": feature_names}
+                      "trained_on_": data.trained_on, "feature_names_in_": feature_names,
+                      "_fitted_with": self._prediction_settings()}
             try:
                 result = self._fit_params(data.place(host_params), data, validation, rng)
             except DivergenceError as error:
@@ -265,13 +270,26 @@ class BaseClassifier:
         return {name: getattr(self, name, None) for name in FITTED_ATTRIBUTES}
 
     def restore(self, **state):
-        """Set a complete fitted state (what :meth:`fitted_state` returns); returns ``self``."""
+        """Set a complete fitted state (what :meth:`fitted_state` returns); returns ``self``.
+
+        ``_fitted_with`` may be left out: the current hyperparameters are then taken as those the
+        parameters were trained with (a model file's).
+        """
+        state.setdefault("_fitted_with", self._prediction_settings())
         self._set_fitted(**state)
         return self
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
+        changed = {k: v for k, v in getattr(self, "_fitted_with", {}).items() if not _same(getattr(self, k), v)}
+        if changed:  # the parameters were trained for other settings: their predictions would be wrong
+            settings = ", ".join(f"{k}={v!r} (now {getattr(self, k)!r})" for k, v in changed.items())
+            raise ValueError(f"this {type(self).__name__} was fitted with {settings}; its parameters predict only "
+                             "with those: set them back, or fit again")
+
+    def _prediction_settings(self) -> dict:
+        return {name: getattr(self, name) for name in self._PREDICTION_HYPERPARAMETERS}
 
     # -------------------------------------------------------------------- prediction
 

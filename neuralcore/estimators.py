@@ -268,6 +268,8 @@ class TwoLayerNet(BaseClassifier):
     True
     """
 
+    _PREDICTION_HYPERPARAMETERS = ("hidden_units", "activation")
+
     def __init__(
         self,
         hidden_units=4,
@@ -383,6 +385,8 @@ class NeuralNet(BaseClassifier):
     >>> sorted(net.params_), net.score(X, y) > 0.95
     (['W1', 'W2', 'W3', 'b1', 'b2', 'b3'], True)
     """
+
+    _PREDICTION_HYPERPARAMETERS = ("hidden_units", "activation")
 
     def __init__(
         self,

@@ -112,3 +112,27 @@ def test_a_failed_move_leaves_the_model_where_it_was(make):
         model.to("no-such-backend")
     assert_same_state(model, before)
     assert model.backend_ == "numpy"
+
+
+@pytest.mark.parametrize("Estimator", [nc.TwoLayerNet, nc.NeuralNet])
+@pytest.mark.parametrize("change", [{"activation": "relu"}, {"activation": "sigmoid"}])
+def test_prediction_settings_changed_after_fit_are_refused_not_used(Estimator, change, tmp_path):
+    """set_params(activation=...) after fit: the parameters were trained for tanh; predicting (or saving a file
+    that says relu) would silently give another model's answers."""
+    model = Estimator(activation="tanh", max_iter=20, random_state=0, backend="numpy").fit(X, Y01)
+    good = model.save(tmp_path / "good.npz")
+    expected = model.predict_proba(X)
+    model.set_params(**change)
+    for call in (lambda: model.predict(X), lambda: model.predict_proba(X), lambda: model.save(good)):
+        with pytest.raises(ValueError, match=r"was fitted with activation='tanh' \(now '(relu|sigmoid)'\)"):
+            call()
+    np.testing.assert_array_equal(nc.load(good).predict_proba(X), expected)  # the good file was not replaced
+    model.set_params(activation="tanh")
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
+
+
+def test_training_settings_changed_after_fit_are_fine(tmp_path):
+    model = nc.TwoLayerNet(3, max_iter=20, random_state=0, backend="numpy").fit(X, Y01)
+    model.set_params(max_iter=5, learning_rate=0.1, verbose=1)
+    model.predict(X)
+    assert nc.load(model.save(tmp_path / "m.npz")).max_iter == 5
