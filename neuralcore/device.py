@@ -562,7 +562,7 @@ def map_row_chunks(x, function, n_columns: int | None, dtype):
 
 
 class ChunkedReductions:
-    """The reductions a finiteness check needs (``sum``, ``all``, ``isfinite``) on a Dask array, computed at once."""
+    """The reductions the input checks need (``sum``, ``all``, ``isfinite``, ``max``, ``min``) on a Dask array, computed at once."""
 
     @staticmethod
     def sum(x):
@@ -575,6 +575,14 @@ class ChunkedReductions:
     @staticmethod
     def isfinite(x):
         return np.isfinite(x)
+
+    @staticmethod
+    def max(x):
+        return x.max().compute()
+
+    @staticmethod
+    def min(x):
+        return x.min().compute()
 
 
 # ---------------------------------------------------------------- labels on a device
