@@ -76,3 +76,80 @@ class TestDaskWithExplicitBackend:
         X = da.from_array(X_PLANAR, chunks=(20, 2))
         model = nc.LogisticRegression(max_iter=3, backend=backend).fit(X, Y_PLANAR)
         assert model.trained_on_ == "dask" and isinstance(model.params_["W"], np.ndarray)
+
+
+# ---------------------------------------------------------------------- functional API
+
+
+class TestFunctionalTrainPlacement:
+    """neuralcore.train.train and solvers.solve with parameters somewhere the data is not."""
+
+    def test_attack_train_host_params_on_device_data(self, backend_case):
+        data = ArrayData(backend_case.asarray(X_PLANAR), backend_case.asarray(Y_COLUMN))
+        if backend_case.name == "numpy":  # host parameters are where NumPy data trains
+            result = train(STEPS, host_params(backend_case.dtype), data, optimizer=optim.gradient_descent(0.5), max_iter=3)
+            backend_case.assert_on_case(result.params["W"])
+            return
+        with pytest.raises(ValueError, match=r"params\['W'\] is a numpy array .* but the data is on .*data\.place"):
+            train(STEPS, host_params(backend_case.dtype), data, optimizer=optim.gradient_descent(0.5), max_iter=3)
+
+    def test_attack_train_params_on_other_device(self, backend_case):
+        params = {key: nc_device.to_backend(value, backend_case.other_spec) for key, value in host_params().items()}
+        data = (backend_case.asarray(X_PLANAR), backend_case.asarray(Y_COLUMN))
+        with pytest.raises(ValueError, match=r"params\['W'\] is a .* array on .* but the data is on"):
+            train(STEPS, params, data, optimizer=optim.adam(0.01), max_iter=3)
+
+    def test_train_on_a_pair_equals_array_data(self, backend_case):
+        X, Y = backend_case.asarray(X_PLANAR), backend_case.asarray(Y_COLUMN)
+        by_pair = train(STEPS, case_params(backend_case), (X, Y), optimizer=optim.gradient_descent(0.5), max_iter=5)
+        by_list = train(STEPS, case_params(backend_case), [X, Y], optimizer=optim.gradient_descent(0.5), max_iter=5)
+        by_source = train(STEPS, case_params(backend_case), ArrayData(X, Y), optimizer=optim.gradient_descent(0.5),
+                          max_iter=5)
+        assert by_pair.loss_curve == by_source.loss_curve == by_list.loss_curve
+        backend_case.assert_on_case(by_pair.params["W"])
+
+    def test_attack_solve_on_a_pair_and_host_params(self, backend_case):
+        X, Y = backend_case.asarray(X_PLANAR), backend_case.asarray(Y_COLUMN)
+        result = solvers.solve("lbfgs", case_params(backend_case), (X, Y), alpha=0.01, max_iter=50)
+        reference = solvers.solve("lbfgs", host_params(), ArrayData(X_PLANAR, Y_COLUMN), alpha=0.01, max_iter=50)
+        backend_case.assert_on_case(result.params["W"])
+        np.testing.assert_allclose(backend_case.to_numpy(result.params["W"]), reference.params["W"],
+                                   rtol=1e-6 if backend_case.dtype == "float64" else 1e-2, atol=1e-6)
+        if backend_case.name != "numpy":
+            with pytest.raises(ValueError, match=r"params\['W'\] is a numpy array"):
+                solvers.solve("newton", host_params(backend_case.dtype), (X, Y), alpha=0.01, max_iter=5)
+
+    def test_attack_solve_unknown_solver_name(self):
+        with pytest.raises(ValueError, match=r"solver must be one of 'lbfgs', 'newton', got 'bfgs'"):
+            solvers.solve("bfgs", host_params(), (X_PLANAR, Y_COLUMN), alpha=0.01, max_iter=5)
+
+    def test_attack_train_on_something_that_is_no_data(self):
+        with pytest.raises(TypeError, match=r"data must be a data source .* or a pair \(X, Y\), got dict"):
+            train(STEPS, host_params(), {"X": X_PLANAR}, optimizer=optim.gradient_descent(0.5), max_iter=3)
+        with pytest.raises(TypeError, match=r"a pair \(X, Y\), got a tuple of 3"):
+            train(STEPS, host_params(), (X_PLANAR, Y_COLUMN, None), optimizer=optim.gradient_descent(0.5), max_iter=3)
+
+
+class TestArrayDataChecks:
+    """ArrayData refuses what would otherwise fail deep in the loop, or broadcast silently."""
+
+    def test_attack_rows_mismatch(self, backend_case):
+        with pytest.raises(ValueError, match="X has 60 samples but Y has 50; they must match"):
+            ArrayData(backend_case.asarray(X_PLANAR), backend_case.asarray(Y_COLUMN[:50]))
+
+    def test_attack_one_dimensional_Y(self, backend_case):
+        with pytest.raises(ValueError, match=r"Y must be 2-D of shape \(n_samples, n_outputs\), got shape \(60,\)"):
+            ArrayData(backend_case.asarray(X_PLANAR), backend_case.asarray(Y_PLANAR.astype(float)))
+
+    def test_attack_X_and_Y_on_two_devices(self, backend_case):
+        with pytest.raises(ValueError, match="X is .* but Y is"):
+            ArrayData(backend_case.asarray(X_PLANAR), nc_device.to_backend(Y_COLUMN, backend_case.other_spec))
+
+    @pytest.mark.parametrize("batch_size, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)])
+    def test_attack_bad_batch_size(self, batch_size, error):
+        with pytest.raises(error, match="batch_size must be"):
+            ArrayData(X_PLANAR, Y_COLUMN, batch_size=batch_size)
+
+    def test_attack_lists(self):
+        data = ArrayData(X_PLANAR.tolist(), Y_COLUMN.tolist())
+        assert isinstance(data.X, np.ndarray) and data.n_samples == 60
