@@ -296,8 +296,10 @@ def _parse_device(name: str, module, device: str | None, xp):
     raise ValueError(f"backend {name!r} takes no device, got {device!r}")  # pragma: no cover
 
 
-def device_context(backend: Backend):
+def device_context(backend: str | Backend | None):
     """A context manager that makes ``backend``'s device the current one, where the library has one.
+
+    ``backend`` is a :class:`Backend` or anything :func:`resolve_backend` takes (``"cupy:1"``).
 
     CuPy computes on the *current* GPU: without this, work on a ``cupy:1``
     model (reductions, read-backs, kernels-off code) would run on device 0,
@@ -310,6 +312,7 @@ def device_context(backend: Backend):
     >>> with device_context(resolve_backend("numpy")):
     ...     pass
     """
+    backend = resolve_backend(backend)
     if backend.name == "cupy":
         return backend.device  # a cupy.cuda.Device is its own context manager
     if backend.name == "torch" and getattr(backend.device, "type", None) == "cuda":
@@ -502,9 +505,23 @@ def to_backend(x, backend: str | Backend | None = None, *, dtype=None):
         host = host.astype(to_numpy_dtype(target_dtype), copy=False)
     if target.name == "numpy":
         return host
+    if host.dtype.kind == "f" and not _holds(target, host.dtype):
+        raise ValueError(
+            f"{target} cannot hold {host.dtype.name} arrays (a device without float64); "
+            "use float32 there (dtype='float32'), or another device"
+        )
     if target.name == "torch" and not host.flags.writeable:
         host = host.copy()  # torch refuses to wrap read-only memory
     return xp.asarray(host, device=device)
+
+
+def _holds(target: Backend, dtype: np.dtype) -> bool:
+    """Whether ``target``'s device supports floating ``dtype`` (True when the library cannot say)."""
+    try:
+        names = target.xp.__array_namespace_info__().dtypes(device=target.device, kind="real floating")
+    except Exception:  # an older library without the inspection API: let it answer for itself
+        return True
+    return dtype.name in names
 
 
 def to_numpy_dtype(dtype) -> np.dtype:

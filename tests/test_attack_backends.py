@@ -153,3 +153,46 @@ class TestArrayDataChecks:
     def test_attack_lists(self):
         data = ArrayData(X_PLANAR.tolist(), Y_COLUMN.tolist())
         assert isinstance(data.X, np.ndarray) and data.n_samples == 60
+
+
+# ----------------------------------------------------------------- devices and dtypes
+
+
+class TestDeviceWithoutFloat64:
+    """A device that cannot hold float64 (array-api-strict's 'no_float64', like PyTorch's MPS): a clear error
+    that names the device and the way out, from fit and from to(); a float32 fit works there."""
+
+    SPEC = "array_api_strict:no_float64"
+
+    def test_attack_fit_float64_on_device_without_float64(self):
+        model = nc.LogisticRegression(max_iter=3, backend=self.SPEC)
+        with pytest.raises(ValueError, match=r"array_api_strict:no_float64 cannot hold float64 arrays.*float32"):
+            model.fit(X_PLANAR, Y_PLANAR)
+        assert not hasattr(model, "params_")
+        fitted = model.set_params(dtype="float32").fit(X_PLANAR, Y_PLANAR)
+        assert nc_device.to_numpy_dtype(fitted.params_["W"].dtype) == np.float32
+
+    def test_attack_to_device_without_float64(self):
+        model = nc.LogisticRegression(max_iter=3).fit(X_PLANAR, Y_PLANAR)
+        before = model.predict_proba(X_PLANAR)
+        with pytest.raises(ValueError, match=r"array_api_strict:no_float64 cannot hold float64 arrays"):
+            model.to(self.SPEC)
+        assert model.backend_ == "numpy" and isinstance(model.params_["W"], np.ndarray)
+        np.testing.assert_array_equal(model.predict_proba(X_PLANAR), before)
+
+
+class TestDeviceContext:
+    """neuralcore.device.device_context takes what resolve_backend takes, as every other door of device.py."""
+
+    def test_attack_device_context_given_a_name(self, backend_case):
+        with nc_device.device_context(backend_case.spec):
+            model = nc.LogisticRegression(max_iter=3, backend=backend_case.spec, dtype=backend_case.dtype)
+            model.fit(X_PLANAR, Y_PLANAR)
+        backend_case.assert_on_case(model.params_["W"])
+        assert model.trained_on_ == str(backend_case.backend)
+
+    def test_attack_device_context_given_junk(self):
+        with pytest.raises(TypeError, match="backend must be a string such as 'numpy'"):
+            nc_device.device_context(3)
+        with pytest.raises(ValueError, match="unknown backend 'gpu'"):
+            nc_device.device_context("gpu")
