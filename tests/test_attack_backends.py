@@ -196,3 +196,30 @@ class TestDeviceContext:
             nc_device.device_context(3)
         with pytest.raises(ValueError, match="unknown backend 'gpu'"):
             nc_device.device_context("gpu")
+
+
+# ------------------------------------------------------------------------------ threads
+
+
+class TestPredictDuringAnotherFit:
+    """A fit on another thread that lands while a prediction runs (made deterministic here: the new
+    fitted state is set from inside the prediction's forward pass) must not mix the two models: the
+    prediction uses one fitted state, the one it started with."""
+
+    def test_attack_state_replaced_mid_prediction(self, backend_case):
+        kind = "predict"  # the labels are read after the logits
+        X = backend_case.asarray(X_PLANAR)
+        model = nc.NeuralNet((3,), max_iter=5, random_state=0, dtype=backend_case.dtype).fit(X, Y_PLANAR)
+        expected = backend_case.to_numpy(getattr(model, kind)(X))
+        other = nc.NeuralNet((3,), max_iter=5, random_state=1, dtype=backend_case.dtype)
+        other.fit(X, np.arange(60) % 3 + 5)  # three other classes, other shapes
+        forward = model._logits
+
+        def logits_then_refit(params, X_, xp):
+            out = forward(params, X_, xp)
+            model.restore(**other.fitted_state())  # what a concurrent fit's _set_fitted does
+            return out
+
+        model._logits = logits_then_refit
+        got = backend_case.to_numpy(getattr(model, kind)(X))
+        np.testing.assert_array_equal(got, expected)
