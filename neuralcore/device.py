@@ -271,6 +271,8 @@ def _parse_device(name: str, module, device: str | None, xp):
             dev = module.device(device or "cpu")
         except RuntimeError as exc:  # torch's own message names neither the backend nor the argument
             raise ValueError(f"torch has no device {device!r}: {exc}") from None
+        if dev.type == "meta":  # shapes without values: training "succeeds" on nothing, reading back fails
+            raise ValueError(f"torch's 'meta' device holds no data; choose a device that computes, got {device!r}")
         if dev.type == "cuda" and not module.cuda.is_available():
             raise BackendUnavailableError(f"torch:{device} requested but torch sees no CUDA device")
         # "cuda" and "cuda:0" name one device but compare unequal: use what tensors report

@@ -223,3 +223,13 @@ class TestPredictDuringAnotherFit:
         model._logits = logits_then_refit
         got = backend_case.to_numpy(getattr(model, kind)(X))
         np.testing.assert_array_equal(got, expected)
+
+
+class TestBackendNames:
+    """Device names that exist in a library but hold no data are refused by name, not by a deep traceback."""
+
+    def test_attack_torch_meta_device(self):
+        if not nc_device.backend_status("torch")[0]:
+            pytest.skip("torch is not installed")
+        with pytest.raises(ValueError, match="torch's 'meta' device holds no data"):
+            nc.LogisticRegression(max_iter=3, backend="torch:meta").fit(X_PLANAR, Y_PLANAR)
