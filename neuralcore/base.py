@@ -295,32 +295,38 @@ class BaseClassifier:
 
     def _output(self, X, kind: str):
         """``"decision"``, ``"proba"`` or ``"labels"`` for ``X``; lazily, chunk by chunk, for a Dask array."""
-        self._check_fitted()
-        check_feature_names(getattr(self, "feature_names_in_", None), X, owner=type(self).__name__)
+        # One read of the fitted state (a C-level copy, atomic under the GIL): a fit finishing on another
+        # thread meanwhile must not pair this prediction's logits with that fit's classes_.
+        state = self.__dict__.copy()
+        if "params_" not in state:
+            self._check_fitted()
+        params, classes = state["params_"], state["classes_"]
+        check_feature_names(state.get("feature_names_in_"), X, owner=type(self).__name__)
         if is_chunked(X):
-            params = {key: to_numpy(value) for key, value in self.params_.items()}
-            X = check_chunked(X, n_features=self.n_features_in_, dtype=next(iter(params.values())).dtype)
+            params = {key: to_numpy(value) for key, value in params.items()}
+            X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype)
             # the chunks are bare arrays: their names were checked above, once
-            host = type(self)(**self.get_params()).restore(**{**self.fitted_state(), "params_": params,
+            fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
+            host = type(self)(**self.get_params()).restore(**{**fitted, "params_": params,
                                                               "backend_": "numpy", "feature_names_in_": None})
-            K = 1 if len(self.classes_) == 2 else len(self.classes_)
+            K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "labels": None}[kind]
-            dtype = self.classes_.dtype if kind == "labels" else X.dtype
+            dtype = classes.dtype if kind == "labels" else X.dtype
             return map_row_chunks(X, lambda block: host._output(block, kind), columns, dtype)
-        placement = backend_of(next(iter(self.params_.values())))
+        placement = backend_of(next(iter(params.values())))
         with device_context(placement):  # the model's device, whatever device is current
-            return self._output_on(X, kind, placement)
+            return self._output_on(X, kind, placement, params, classes, state["n_features_in_"])
 
-    def _output_on(self, X, kind: str, placement):
-        work_dtype = dtype_name(next(iter(self.params_.values())).dtype)
-        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=self.n_features_in_)
+    def _output_on(self, X, kind: str, placement, params, classes, n_features):
+        work_dtype = dtype_name(next(iter(params.values())).dtype)
+        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features)
         xp, host = placement.xp, backend_of(X).name == "numpy"
-        Z = self._logits(self.params_, Xb, xp)
+        Z = self._logits(params, Xb, xp)
         if kind == "labels":
             index = predicted_index(Z, xp=xp)
-            labels = None if host else label_array(self.classes_, placement)
+            labels = None if host else label_array(classes, placement)
             if labels is None:
-                return self.classes_[to_numpy(index).astype(np.intp)]
+                return classes[to_numpy(index).astype(np.intp)]
             return xp.take(labels, index)
         if kind == "decision":
             out = xp.reshape(Z, (-1,)) if Z.shape[1] == 1 else Z

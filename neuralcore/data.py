@@ -37,11 +37,22 @@ import functools
 import numpy as np
 from array_api_compat import device
 
-from .device import Backend, backend_of, chunk_rows, compute, delayed, is_chunked, is_host, to_backend, to_numpy_dtype
+from .device import (
+    Backend,
+    backend_of,
+    chunk_rows,
+    compute,
+    delayed,
+    get_namespace,
+    is_chunked,
+    is_host,
+    to_backend,
+    to_numpy_dtype,
+)
 from .metrics import correct_from_logits
-from .validation import check_chunked, check_labels, check_X, encode_labels, stratified_split
+from .validation import check_chunked, check_int, check_labels, check_X, encode_labels, stratified_split
 
-__all__ = ["ArrayData", "ChunkedData", "sources"]
+__all__ = ["ArrayData", "ChunkedData", "as_source", "sources"]
 
 
 class ArrayData:
@@ -54,6 +65,15 @@ class ArrayData:
     """
 
     def __init__(self, X, Y, *, batch_size: int | None = None, shuffle: bool = True):
+        X, Y = (np.asarray(a) if is_host(a) else a for a in (X, Y))  # lists: NumPy (never the caller's memory changed)
+        get_namespace(X, Y, names=("X", "Y"))  # one library, one device
+        for name, a, what in (("X", X, "n_features"), ("Y", Y, "n_outputs")):
+            if a.ndim != 2:
+                hint = " (a target column: Y.reshape(-1, 1))" if name == "Y" and a.ndim == 1 else ""
+                raise ValueError(f"{name} must be 2-D of shape (n_samples, {what}), got shape {tuple(a.shape)}{hint}")
+        if X.shape[0] != Y.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but Y has {Y.shape[0]}; they must match")
+        check_int("batch_size", batch_size, minimum=1, allow_none=True)
         self.X, self.Y = X, Y
         self.xp = backend_of(X).xp
         self.n_samples, self.n_outputs = int(X.shape[0]), int(Y.shape[1])
@@ -61,11 +81,16 @@ class ArrayData:
         self.shuffle = shuffle
         self.full_batch = batch_size is None or batch_size >= self.n_samples
         placement = backend_of(X)
+        self.placement = placement
         self.backend_name, self.trained_on = placement.name, str(placement)
         self.kernel_input = X  # compiled fast paths are chosen for this array (see neuralcore.kernels)
 
     def place(self, host_params: dict) -> dict:
         return {key: to_backend(value, backend_of(self.X), dtype=self.X.dtype) for key, value in host_params.items()}
+
+    def check_params(self, params: dict, name: str = "params"):
+        """A ValueError naming the first parameter that is not on this source's library and device."""
+        _check_placement(params, self.placement, name)
 
     def objective(self, loss_and_grads):
         return functools.partial(_on_arrays, loss_and_grads, self.X, self.Y)
@@ -98,6 +123,30 @@ def _on_arrays(function, X, Y, params):
     return function(params, X, Y)
 
 
+def _check_placement(params, placement: Backend, name: str):
+    if not isinstance(params, dict):
+        raise TypeError(f"{name} must be a dict of arrays, got {type(params).__name__}")
+    for key, value in params.items():
+        here = backend_of(value)
+        if here.name != placement.name or str(here) != str(placement):
+            raise ValueError(
+                f"{name}[{key!r}] is a {here.name} array on {here}, but the data is on {placement}; move the "
+                f"parameters there first (data.place(host_params), or neuralcore.device.to_backend)"
+            )
+
+
+def as_source(data, name: str = "data"):
+    """``data`` as a data source: a source as it is, a pair ``(X, Y)`` as a full-batch :class:`ArrayData`."""
+    if isinstance(data, (tuple, list)):
+        if len(data) != 2:
+            raise TypeError(f"{name} must be a data source or a pair (X, Y), got a {type(data).__name__} of {len(data)}")
+        return ArrayData(*data)
+    if not all(hasattr(data, attribute) for attribute in ("objective", "n_samples", "xp")):
+        raise TypeError(f"{name} must be a data source (neuralcore.data.ArrayData, ChunkedData) or a pair (X, Y), "
+                        f"got {type(data).__name__}")
+    return data
+
+
 class ChunkedData:
     """Row chunks of a Dask ``X`` (lazy) and the matching rows of the host targets ``Y``.
 
@@ -127,6 +176,10 @@ class ChunkedData:
 
     def place(self, host_params: dict) -> dict:
         return {key: np.array(value, dtype=self.dtype) for key, value in host_params.items()}
+
+    def check_params(self, params: dict, name: str = "params"):
+        """A ValueError naming the first parameter that is not a host (NumPy) array."""
+        _check_placement(params, backend_of(np.zeros(0)), name)
 
     def objective(self, loss_and_grads):
         def value_and_grads(params):

@@ -278,6 +278,8 @@ def _parse_device(name: str, module, device: str | None, xp):
             dev = module.device(device or "cpu")
         except RuntimeError as exc:  # torch's own message names neither the backend nor the argument
             raise ValueError(f"torch has no device {device!r}: {exc}") from None
+        if dev.type == "meta":  # shapes without values: training "succeeds" on nothing, reading back fails
+            raise ValueError(f"torch's 'meta' device holds no data; choose a device that computes, got {device!r}")
         if dev.type == "cuda" and not module.cuda.is_available():
             raise BackendUnavailableError(f"torch:{device} requested but torch sees no CUDA device")
         # "cuda" and "cuda:0" name one device but compare unequal: use what tensors report
@@ -303,8 +305,10 @@ def _parse_device(name: str, module, device: str | None, xp):
     raise ValueError(f"backend {name!r} takes no device, got {device!r}")  # pragma: no cover
 
 
-def device_context(backend: Backend):
+def device_context(backend: str | Backend | None):
     """A context manager that makes ``backend``'s device the current one, where the library has one.
+
+    ``backend`` is a :class:`Backend` or anything :func:`resolve_backend` takes (``"cupy:1"``).
 
     CuPy computes on the *current* GPU: without this, work on a ``cupy:1``
     model (reductions, read-backs, kernels-off code) would run on device 0,
@@ -317,6 +321,7 @@ def device_context(backend: Backend):
     >>> with device_context(resolve_backend("numpy")):
     ...     pass
     """
+    backend = resolve_backend(backend)
     if backend.name == "cupy":
         return backend.device  # a cupy.cuda.Device is its own context manager
     if backend.name == "torch" and getattr(backend.device, "type", None) == "cuda":
@@ -555,9 +560,23 @@ def to_backend(x, backend: str | Backend | None = None, *, dtype=None):
         host = host.astype(to_numpy_dtype(target_dtype), copy=False)
     if target.name == "numpy":
         return host
+    if host.dtype.kind == "f" and not _holds(target, host.dtype):
+        raise ValueError(
+            f"{target} cannot hold {host.dtype.name} arrays (a device without float64); "
+            "use float32 there (dtype='float32'), or another device"
+        )
     if target.name == "torch" and not host.flags.writeable:
         host = host.copy()  # torch refuses to wrap read-only memory
     return _check_dtype_kept(xp.asarray(host, device=device), host.dtype, target, host)
+
+
+def _holds(target: Backend, dtype: np.dtype) -> bool:
+    """Whether ``target``'s device supports floating ``dtype`` (True when the library cannot say)."""
+    try:
+        names = target.xp.__array_namespace_info__().dtypes(device=target.device, kind="real floating")
+    except Exception:  # an older library without the inspection API: let it answer for itself
+        return True
+    return dtype.name in names
 
 
 def to_numpy_dtype(dtype) -> np.dtype:
@@ -641,7 +660,7 @@ def map_row_chunks(x, function, n_columns: int | None, dtype):
 
 
 class ChunkedReductions:
-    """The reductions a finiteness check needs (``sum``, ``all``, ``isfinite``) on a Dask array, computed at once."""
+    """The reductions the input checks need (``sum``, ``all``, ``isfinite``, ``max``, ``min``) on a Dask array, computed at once."""
 
     @staticmethod
     def sum(x):
@@ -654,6 +673,14 @@ class ChunkedReductions:
     @staticmethod
     def isfinite(x):
         return np.isfinite(x)
+
+    @staticmethod
+    def max(x):
+        return x.max().compute()
+
+    @staticmethod
+    def min(x):
+        return x.min().compute()
 
 
 # ---------------------------------------------------------------- labels on a device

@@ -18,6 +18,7 @@ from typing import Callable, NamedTuple
 from array_api_compat import array_namespace, device
 
 from . import logistic
+from .data import as_source
 from .device import to_numpy_dtype
 
 __all__ = ["SOLVERS", "SolverResult", "default_tol", "lbfgs", "newton", "solve"]
@@ -222,8 +223,14 @@ def default_tol(dtype_name: str) -> float:
 def solve(name: str, params: dict, data, *, alpha: float, max_iter: int, tol: float | None = None) -> SolverResult:
     """Logistic regression by the solver ``name`` (a key of :data:`SOLVERS`) on a data source.
 
-    ``tol`` defaults to :func:`default_tol` of the parameters' dtype.
+    ``data`` is a source of :mod:`neuralcore.data` or a pair ``(X, Y)``; ``params`` must be on its library
+    and device. ``tol`` defaults to :func:`default_tol` of the parameters' dtype.
     """
+    if name not in SOLVERS:
+        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, got {name!r}")
+    data = as_source(data)
+    if hasattr(data, "check_params"):
+        data.check_params(params)
     loss = functools.partial(logistic.loss_and_grads, alpha=alpha, xp=data.xp)
     if tol is None:
         tol = default_tol(to_numpy_dtype(params["W"].dtype).name)

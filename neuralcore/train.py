@@ -23,7 +23,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .data import ArrayData
+from .data import as_source
 from .device import to_numpy
 from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import Optimizer, apply_updates, plain_rate
@@ -123,6 +123,7 @@ def train(
         A source of :mod:`neuralcore.data` (which also says full batch or
         mini-batches), or a pair of arrays ``X`` of shape (n_samples,
         n_features) and ``Y`` of shape (n_samples, n_outputs), trained full batch.
+        ``params`` must be on its library and device (else a ValueError).
     optimizer : Optimizer
     max_iter : int
         Epochs (full batch: updates, the textbook's iterations).
@@ -168,7 +169,9 @@ def train(
         bound.
     """
     steps = steps if isinstance(steps, Steps) else Steps(steps)
-    data = ArrayData(*data) if isinstance(data, tuple) else data
+    data = as_source(data)
+    if hasattr(data, "check_params"):  # parameters elsewhere would fail deep in the loop, in a library's words
+        data.check_params(params)
     verbose = verbose if isinstance(verbose, Verbosity) else Verbosity(verbose)
     xp, full_batch = data.xp, data.full_batch
     print_every = verbose.print_every or default_print_every(max_iter)

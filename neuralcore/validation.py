@@ -327,6 +327,12 @@ def check_X(
         return to_backend(arr, target, dtype=work), target
     here = backend_of(X)
     if is_chunked(X):
+        if model is None and backend not in (None, "auto") and resolve_backend(backend).name not in ("numpy", "dask"):
+            raise ValueError(
+                f"{name} is a Dask array, whose model trains with host (NumPy) parameters, but backend={backend!r} "
+                "was requested; leave backend unset (or 'numpy') for Dask data, or pass host (NumPy) data to use "
+                "that backend"
+            )
         return check_chunked(X, n_features=n_features, dtype=dtype, name=name), here
     require_host_export(X, name=name)
     if model is not None:
@@ -389,6 +395,12 @@ def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
     work = dtype_name(dtype) if dtype is not None else (np.dtype(X.dtype).name if kind == "f" else "float64")
     if kind == "f" and not _all_finite(X, ChunkedReductions):
         raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
+    if kind == "f" and np.dtype(X.dtype).itemsize > np.dtype(work).itemsize:
+        # as for data in memory: a cast would turn these values into infinities, silently
+        limit = float(np.finfo(work).max)
+        if _beyond(X, limit, ChunkedReductions):
+            raise ValueError(f"{name} has values beyond the range of {work} (up to {limit:.3g}); "
+                             "rescale the features or pass dtype='float64'")
     X = whole_rows(X)
     return X if np.dtype(X.dtype).name == work else X.astype(work)
 
