@@ -279,10 +279,11 @@ class BaseClassifier:
         self._set_fitted(**state)
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "params_"):
+    def _check_fitted(self, state: dict | None = None):
+        state = self.__dict__ if state is None else state
+        if "params_" not in state:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
-        changed = {k: v for k, v in getattr(self, "_fitted_with", {}).items() if not _same(getattr(self, k), v)}
+        changed = {k: v for k, v in state.get("_fitted_with", {}).items() if not _same(getattr(self, k), v)}
         if changed:  # the parameters were trained for other settings: their predictions would be wrong
             settings = ", ".join(f"{k}={v!r} (now {getattr(self, k)!r})" for k, v in changed.items())
             raise ValueError(f"this {type(self).__name__} was fitted with {settings}; its parameters predict only "
@@ -298,8 +299,7 @@ class BaseClassifier:
         # One read of the fitted state (a C-level copy, atomic under the GIL): a fit finishing on another
         # thread meanwhile must not pair this prediction's logits with that fit's classes_.
         state = self.__dict__.copy()
-        if "params_" not in state:
-            self._check_fitted()
+        self._check_fitted(state)
         params, classes = state["params_"], state["classes_"]
         check_feature_names(state.get("feature_names_in_"), X, owner=type(self).__name__)
         if is_chunked(X):
