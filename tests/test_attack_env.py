@@ -54,11 +54,12 @@ def run(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
 
-    def _run(*args, block=(), flags=(), env=None, unset=(), code=None, **kwargs):
+    def _run(*args, block=(), flags=(), env=None, unset=(), code=None, script=None, **kwargs):
         environment = {k: v for k, v in os.environ.items() if not k.startswith("NEURALCORE_") and k not in unset}
         environment.update(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), NC_TEST_BLOCK=",".join(block))
         environment.update(env or {})
-        command = [sys.executable, *flags, *(["-c", code] if code is not None else ["-m", "neuralcore", *args])]
+        program = ["-c", code] if code is not None else [str(ROOT / "examples" / script)] if script else ["-m", "neuralcore"]
+        command = [sys.executable, *flags, *program, *args]
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
         result = subprocess.run(command, cwd=kwargs.pop("cwd", work), env=environment, timeout=120, **kwargs)
@@ -161,6 +162,36 @@ def test_missing_pandas_scipy_sklearn_change_nothing_for_numpy_input(run):
     status, out, err = run(code=code, block=["pandas", "scipy", "sklearn"])
     assert status == 0, err
     assert out.strip() == "True (2,)"
+
+
+# --------------------------------------------------------------------------- the examples, extras missing
+
+def usage_or_exit_message(status, err, match):
+    assert status in (1, 2), (status, err)
+    assert match in err, err
+
+
+def test_example_dask_out_of_core_without_dask_names_the_extra(run):
+    status, out, err = run("--gib", "0.01", script="dask_out_of_core.py", block=["dask", "distributed"])
+    usage_or_exit_message(status, err, "neuralcore[dask]")
+
+
+def test_example_hidden_sizes_plot_without_matplotlib_fails_before_training(run):
+    status, out, err = run("--plot", "s.png", "--iterations", "1", script="planar_hidden_sizes.py",
+                           block=["matplotlib"])
+    usage_or_exit_message(status, err, "neuralcore[plot]")
+    assert "hidden units" not in out
+
+
+def test_example_learning_rates_without_matplotlib_names_the_extra(run):
+    status, out, err = run("--iterations", "1", script="learning_rates.py", block=["matplotlib"])
+    usage_or_exit_message(status, err, "neuralcore[plot]")
+
+
+@pytest.mark.parametrize("script", ["image_classifier.py", "deep_image_classifier.py"])
+def test_example_image_classifiers_without_h5py_name_the_extra(run, script):
+    status, out, err = run("a.h5", "b.h5", script=script, block=["h5py"])
+    usage_or_exit_message(status, err, "neuralcore[io]")
 
 
 # --------------------------------------------------------------------------- interpreter flags
