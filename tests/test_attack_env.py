@@ -54,7 +54,10 @@ def run(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
 
-    def _run(*args, block=(), flags=(), env=None, unset=(), code=None, script=None, **kwargs):
+    def _run(*args, block=(), broken=(), flags=(), env=None, unset=(), code=None, script=None, **kwargs):
+        for name in broken:  # installed but failing at import (a half-upgraded or mismatched package)
+            (blocker / name).mkdir(exist_ok=True)
+            (blocker / name / "__init__.py").write_text(f"raise RuntimeError('{name} is broken here')\n")
         environment = {k: v for k, v in os.environ.items() if not k.startswith("NEURALCORE_") and k not in unset}
         environment.update(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), NC_TEST_BLOCK=",".join(block))
         environment.update(env or {})
@@ -162,6 +165,32 @@ def test_missing_pandas_scipy_sklearn_change_nothing_for_numpy_input(run):
     status, out, err = run(code=code, block=["pandas", "scipy", "sklearn"])
     assert status == 0, err
     assert out.strip() == "True (2,)"
+
+
+# --------------------------------------------------------------------------- an optional package installed but broken
+
+def test_broken_tqdm_with_verbose_1_still_trains(run):
+    code = ("import neuralcore as nc\nfrom neuralcore.datasets import make_planar\nX, y = make_planar()\n"
+            "print(nc.TwoLayerNet(max_iter=5, verbose=1, random_state=0).fit(X, y).n_iter_)")
+    status, out, err = run(code=code, broken=["tqdm"])
+    assert status == 0, err
+    assert out.strip().endswith("5")
+
+
+def test_broken_matplotlib_for_plot_says_it_is_matplotlib(run):
+    status, out, err = run("train", "--iterations", "5", "--quiet", "--plot", "p.png", broken=["matplotlib"])
+    one_error(status, err, "matplotlib, which failed to import: RuntimeError: matplotlib is broken here")
+
+
+def test_bogus_mplbackend_for_plot_says_it_is_matplotlib(run):
+    status, out, err = run("train", "--iterations", "5", "--quiet", "--plot", "p.png", env={"MPLBACKEND": "nosuch"})
+    one_error(status, err, "matplotlib, which failed to import")
+
+
+def test_broken_h5py_for_an_hdf5_file_says_it_is_h5py(run):
+    (run.work / "d.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    status, out, err = run("train", "d.h5", "--iterations", "5", broken=["h5py"])
+    one_error(status, err, "h5py, which failed to import: RuntimeError: h5py is broken here")
 
 
 # --------------------------------------------------------------------------- the examples, extras missing
