@@ -296,6 +296,19 @@ def test_run_from_a_read_only_working_directory_elsewhere(run, tmp_path):
         readonly.chmod(0o755)
 
 
+def test_working_directory_deleted_then_a_relative_out_path_is_one_clear_error(run, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+
+    def enter_and_delete():
+        os.chdir(gone)
+        os.rmdir(gone)
+
+    status, out, err = run("train", "--iterations", "5", "--quiet", "--out", "m.npz", cwd=tmp_path,
+                           preexec_fn=enter_and_delete)
+    one_error(status, err, "m.npz: the current folder no longer exists")
+
+
 def test_a_path_component_too_long_is_one_error(run):
     status, out, err = run("train", "--iterations", "5", "--quiet", "--out", "m" * 300 + ".npz")
     one_error(status, err, "name too long")
