@@ -63,6 +63,8 @@ def main(argv=None) -> int:
             sys.stdout.flush()  # --help and --version print, then exit: a closed pipe shows up here
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except OSError as exc:  # --help or --version with standard output closed (argparse passes it on before 3.11)
+        return _fail(str(exc))
     try:
         with _sigterm_interrupts():
             status = args.run(args) or 0

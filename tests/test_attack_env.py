@@ -186,6 +186,7 @@ def test_broken_matplotlib_for_plot_says_it_is_matplotlib(run):
 
 
 def test_bogus_mplbackend_for_plot_says_it_is_matplotlib(run):
+    pytest.importorskip("matplotlib")  # the attack is on an installed matplotlib
     status, out, err = run("train", "--iterations", "5", "--quiet", "--plot", "p.png", env={"MPLBACKEND": "nosuch"})
     one_error(status, err, "matplotlib, which failed to import")
 
@@ -339,9 +340,11 @@ def test_stdout_closed_predict_to_stdout_is_an_error_not_a_silent_success(run):
     one_error(status, err, "standard output")
 
 
-def test_stdout_closed_version_is_no_traceback(run):
-    status, _, err = run("--version", stdout=None, preexec_fn=_closed(1))
-    assert status != 0 or err == ""
+@pytest.mark.parametrize("args", [["--version"], ["train", "--help"]], ids=["version", "help"])
+def test_stdout_closed_version_or_help_is_no_traceback(run, args):
+    status, _, err = run(*args, stdout=None, preexec_fn=_closed(1))
+    # Python 3.11+ argparse drops the text silently (status 0); before, it is our one-line error
+    assert (status, err) == (0, "") or status == 1 and err.startswith(ERROR) and "standard output" in err, err
 
 
 def test_stderr_closed_train_succeeds(run):
