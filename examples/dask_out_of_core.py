@@ -15,9 +15,13 @@ import argparse
 import resource
 import time
 
-import dask
-import dask.array as da
 import numpy as np
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as error:  # an optional extra: say which, not a traceback
+    raise SystemExit(f'this example needs Dask: pip install "neuralcore[dask]" ({error})') from None
 
 import neuralcore as nc
 

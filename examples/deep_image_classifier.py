@@ -14,6 +14,7 @@ h5py: pip install "neuralcore[io]".
 """
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -57,4 +58,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ImportError as error:  # h5py missing: the message names the extra to install
+        raise SystemExit(f"{sys.argv[0]}: {error}") from None

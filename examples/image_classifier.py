@@ -12,6 +12,7 @@ Needs h5py: pip install "neuralcore[io]".
 """
 
 import argparse
+import sys
 import time
 
 import neuralcore as nc
@@ -51,4 +52,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ImportError as error:  # h5py missing: the message names the extra to install
+        raise SystemExit(f"{sys.argv[0]}: {error}") from None

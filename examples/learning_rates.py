@@ -15,6 +15,7 @@ Needs matplotlib (pip install "neuralcore[plot]"); h5py for --images.
 """
 
 import argparse
+import sys
 from dataclasses import dataclass
 
 import neuralcore as nc
@@ -73,7 +74,10 @@ def main(argv=None):
     parser.add_argument("--rates", type=float, nargs="+", help="the learning rates to compare (default: see the code)")
     args = parser.parse_args(argv)
 
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        parser.error('this example draws cost curves and needs matplotlib: pip install "neuralcore[plot]"')
 
     from neuralcore.plot import loss_curve
 
@@ -117,4 +121,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ImportError as error:  # h5py missing: the message names the extra to install
+        raise SystemExit(f"{sys.argv[0]}: {error}") from None

@@ -23,6 +23,11 @@ def main(argv=None):
     parser.add_argument("--backend", default=None)
     parser.add_argument("--plot", help="save the decision boundaries to this PNG (needs matplotlib)")
     args = parser.parse_args(argv)
+    if args.plot:  # before minutes of training, not after
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error('--plot needs matplotlib: pip install "neuralcore[plot]"')
 
     X, y = make_planar(n_samples=400, random_state=1)
     rows = []

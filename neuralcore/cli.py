@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import csv
 import inspect
+import io
 import json
 import os
 import platform
@@ -49,6 +50,8 @@ MODELS = {"logistic": "LogisticRegression", "two-layer": "TwoLayerNet", "network
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
+    if sys.stdout is None:  # started with standard output closed (`>&-`): Python leaves None there
+        sys.stdout = _ClosedOutput()
     parser = _parser()
     try:
         try:
@@ -60,6 +63,8 @@ def main(argv=None) -> int:
             sys.stdout.flush()  # --help and --version print, then exit: a closed pipe shows up here
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except OSError as exc:  # --help or --version with standard output closed (argparse passes it on before 3.11)
+        return _fail(str(exc))
     try:
         with _sigterm_interrupts():
             status = args.run(args) or 0
@@ -75,10 +80,25 @@ def main(argv=None) -> int:
         return _fail(str(exc))
     except MemoryError as exc:
         return _fail(f"out of memory: {exc}" if str(exc) else "out of memory")
+    except UnicodeEncodeError as exc:  # a label or path the output's encoding cannot show (LANG=C, PYTHONIOENCODING)
+        return _fail(f"cannot write {exc.object[exc.start:exc.end]!r} in the {exc.encoding!r} encoding of the output; "
+                     "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)")
     except (ValueError, TypeError, OSError, ImportError, RuntimeError, DivergenceError) as exc:
         return _fail(str(exc) or type(exc).__name__)
     except Exception as exc:  # a bug of ours still gets one line, with what to report
         return _fail(f"unexpected {type(exc).__name__}: {exc} (please report this)")
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the process started without one: writing is an error, never a silent loss."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        raise OSError("cannot write to standard output: it is closed (redirect it to a file or /dev/null instead)")
 
 
 def _fail(message: str, status: int = 1, prefix: str = "neuralcore: error: ") -> int:

@@ -115,6 +115,10 @@ class Backend:
 # --------------------------------------------------------------------------- status
 
 
+# the extra that installs a backend, named in the reason it is not usable
+_INSTALL_HINTS = {"cupy": " (install neuralcore[cuda12] or neuralcore[cuda13])", "dask": " (install neuralcore[dask])"}
+
+
 def _import(name: str):
     return importlib.import_module(_IMPORT_NAMES[name])
 
@@ -136,7 +140,7 @@ def backend_status(name: str) -> tuple[bool, str]:
     try:
         module = _import(name)
     except ImportError as exc:
-        hint = " (install neuralcore[cuda12] or neuralcore[cuda13])" if name == "cupy" else ""
+        hint = _INSTALL_HINTS.get(name, "")
         return False, f"{name} is not installed{hint}: {exc}"
     except Exception as exc:  # a broken install must not take neuralcore down with it
         return False, f"{name} failed to import: {type(exc).__name__}: {exc}"

@@ -74,7 +74,11 @@ def check_output_path(path, *, what: str = "file") -> str:
         raise ValueError(f"{what} path is empty")
     if "\0" in name:
         raise ValueError(f"{what} path {name!r} contains a NUL character")
-    target = os.path.realpath(name)
+    try:
+        target = os.path.realpath(name)
+    except FileNotFoundError:  # a relative path, and the current folder was deleted after we started in it
+        raise FileNotFoundError(f"cannot write {what} {name}: the current folder no longer exists (deleted "
+                                "while in use); give an absolute path or change to an existing folder") from None
     shown = name if target == os.path.abspath(name) else f"{name} (a link to {target})"
     folder = os.path.dirname(target)
     existing = folder  # the nearest folder above the destination that exists: is it a folder, and is it this one?

@@ -349,6 +349,8 @@ def load_hdf5(path, *, x_key: str | None = None, y_key: str | None = None, label
         import h5py
     except ImportError:
         raise ImportError('reading HDF5 files needs h5py: pip install "neuralcore[io]"') from None
+    except Exception as exc:  # installed but broken: say it is h5py, not a bare message of its own
+        raise ImportError(f"reading HDF5 files needs h5py, which failed to import: {type(exc).__name__}: {exc}") from None
     path = _regular_file(path)
     try:
         handle = h5py.File(path, "r")

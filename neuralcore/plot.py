@@ -20,6 +20,8 @@ def figure_class():
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError('plotting needs matplotlib: pip install "neuralcore[plot]"') from None
+    except Exception as exc:  # installed but broken (a bad MPLBACKEND, a version mismatch): say it is matplotlib
+        raise ImportError(f"plotting needs matplotlib, which failed to import: {type(exc).__name__}: {exc}") from None
     return Figure
 
 

@@ -40,7 +40,7 @@ class Progress:
         if verbose == 1:
             try:
                 from tqdm.auto import tqdm
-            except ImportError:
+            except Exception:  # tqdm missing, or installed but broken: a bar is a nicety, never a failed fit
                 self.lines = interactive(sys.stderr)
             else:
                 # disable=None: no bar when stderr is not a terminal (logs, CI, pipes)
