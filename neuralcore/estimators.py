@@ -99,7 +99,7 @@ class LogisticRegression(BaseClassifier):
     max_iter : int, default 2000
         Epochs: full-batch updates (the course's iterations), passes over the
         data with mini-batches, iterations of a second-order solver.
-    init : {"zeros", "normal", "xavier", "glorot", "he"}, default "zeros"
+    init : {"zeros", "normal", "xavier", "glorot", "he", "lecun"}, default "zeros"
         Initial weights (``"normal"`` draws with standard deviation 0.01).
     %(common)s
     Attributes
@@ -245,7 +245,7 @@ class TwoLayerNet(BaseClassifier):
     max_iter : int, default 10000
         Epochs: full-batch updates (the course's iterations) or passes over
         the data with mini-batches.
-    init : {"normal", "zeros", "xavier", "glorot", "he"}, default "normal"
+    init : {"normal", "zeros", "xavier", "glorot", "he", "lecun"}, default "normal"
         Initial weights; ``"normal"`` draws N(0, 1) times ``init_scale``.
     init_scale : float, default 0.01
         Standard deviation of the ``"normal"`` initializer (the course's 0.01).

@@ -44,8 +44,10 @@ _SETTING: bool | None = None
 def enabled() -> bool:
     """Whether compiled kernels may replace the Array API code (``NEURALCORE_KERNELS``).
 
-    ``auto`` (the default) uses them where a backend has them; ``off`` runs the
-    pure Array API code everywhere. Any other value is a ValueError.
+    ``auto`` (the default; also ``on``, ``1``, ``true``, ``yes``, and an empty
+    or unset variable) uses them where a backend has them; ``off`` (also ``0``,
+    ``false``, ``no``, ``none``) runs the pure Array API code everywhere. Any
+    other value is a ValueError. Case and surrounding spaces are ignored.
 
     Reads the environment: every fit calls this once, up front (a bad value is
     an error before any work), and the per-step kernel calls of that fit use

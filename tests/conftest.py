@@ -88,7 +88,8 @@ class BackendCase:
         return "float64"
 
     def elsewhere(self, host):
-        """``host`` as an array that is not host data and not on this case's placement."""
+        """``host`` as an array that is not host data (not NumPy): on this case's placement, or, for the
+        NumPy cases, on array-api-strict's second device."""
         if self.name == "numpy":
             return nc_device.to_backend(host, self.other_spec)
         return self.asarray(host)
