@@ -200,8 +200,9 @@ def _train(args) -> int:
     data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
     test = None
     if args.test:
-        test = load_data(args.test, target=args.target, x_key=args.x_key, y_key=args.y_key,
-                         preprocessing=data.preprocessing, feature_names=data.feature_names)
+        test = load_data(args.test, target=args.target or data.target, x_key=args.x_key, y_key=args.y_key,
+                         preprocessing=data.preprocessing, feature_names=data.feature_names, as_trained=True,
+                         n_features=data.X.shape[1])
         _check_test_set(data, test)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
@@ -259,10 +260,13 @@ def _train(args) -> int:
         say(f"test accuracy: {summary['test_accuracy']:.2%} ({test.source}, {test.X.shape[0]} samples)")
     if args.out:
         model.set_params(verbose=0)  # progress output was this run's choice, not the model's
-        metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names, "target": args.target,
-                    "trained_on_data": data.source}
+        metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names,
+                    "target": args.target or data.target, "trained_on_data": data.source}
         store_feature_names(model, data.feature_names)  # the CSV's columns, as a DataFrame's would be
-        model.save(args.out, metadata=metadata)
+        try:
+            model.save(args.out, metadata=metadata)
+        finally:  # the plot below predicts on data.X, an array without column names
+            store_feature_names(model, None)
         summary["model_file"] = args.out
         say(f"model saved to {args.out}")
     if args.plot:
@@ -340,7 +344,8 @@ def _load_for(args, labels: str):
     names = getattr(model, "feature_names_in_", None)  # set by fit on a DataFrame, or by train on a CSV
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"),
-                     feature_names=meta.get("feature_names") if names is None else list(names))
+                     feature_names=meta.get("feature_names") if names is None else list(names),
+                     as_trained="preprocessing" in meta, n_features=model.n_features_in_)  # train --out stores it
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
     _check_decision_values(model, data.X)
     return model, data
