@@ -202,7 +202,7 @@ def _train(args) -> int:
     if args.test:
         test = load_data(args.test, target=args.target or data.target, x_key=args.x_key, y_key=args.y_key,
                          preprocessing=data.preprocessing, feature_names=data.feature_names, as_trained=True,
-                         n_features=data.X.shape[1])
+                         n_features=data.X.shape[1], text_labels=data.y.dtype.kind in "USO")
         _check_test_set(data, test)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
@@ -345,7 +345,8 @@ def _load_for(args, labels: str):
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"),
                      feature_names=meta.get("feature_names") if names is None else list(names),
-                     as_trained="preprocessing" in meta, n_features=model.n_features_in_)  # train --out stores it
+                     as_trained="preprocessing" in meta, n_features=model.n_features_in_,  # train --out stores it
+                     text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
     _check_decision_values(model, data.X)
     return model, data

@@ -60,6 +60,7 @@ def load_data(
     feature_names: list | None = None,
     as_trained: bool = False,
     n_features: int | None = None,
+    text_labels: bool = False,
 ) -> Dataset:
     """Load a built-in dataset (``"planar:n_samples=1000"``) or a CSV, NPZ or HDF5 file.
 
@@ -86,6 +87,9 @@ def load_data(
     n_features : int, optional
         A fitted model's number of features: a CSV without ``feature_names``
         that has exactly this many columns has no label column.
+    text_labels : bool
+        CSV: keep the labels as text, as a model trained on text labels
+        (``["1", "cat"]``) knows them, even when every label here looks like a number.
     """
     spec = os.fspath(spec)
     kind = _SUFFIXES.get(os.path.splitext(spec)[1].lower())
@@ -107,7 +111,7 @@ def load_data(
                              "flattened and scaled; a CSV file holds no image shape: give the images as a .npz "
                              "or HDF5 array of that shape")
         X, y, names, label = _load_csv(spec, target=target, labels_optional=optional, feature_names=feature_names,
-                                       n_features=n_features)
+                                       n_features=n_features, text_labels=text_labels)
         return Dataset(X, y, names, None, spec, label)
     if kind == "npz":
         X, y = load_npz(spec, x_key=x_key, y_key=y_key, labels_optional=optional)
@@ -204,7 +208,7 @@ def load_csv(path, *, target: str | None = None, labels_optional: bool = False, 
     return _load_csv(path, target=target, labels_optional=labels_optional, feature_names=feature_names)[:3]
 
 
-def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n_features=None):
+def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n_features=None, text_labels=False):
     """:func:`load_csv`, and the name of the label column read (None when none was)."""
     path = _regular_file(path)
     header_line, header, records = _read_csv(path)
@@ -259,7 +263,7 @@ def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n
                 if not cell:
                     raise ValueError(f"{path}, line {line}, column {header[target_index]!r} (the labels) is empty; "
                                      "every sample needs a label")
-            y = _parse_labels(cells)
+            y = np.asarray(cells) if text_labels else _parse_labels(cells)
     return X, y, [header[i] for i in feature_index], None if target_index is None else header[target_index]
 
 

@@ -248,3 +248,14 @@ def test_signal_while_training_over_a_model_keeps_the_old_model(capsys, sig, sta
     assert b"Traceback" not in err
     assert open("m.npz", "rb").read() == before
     assert not [f for f in os.listdir(".") if f.startswith(TEMP_PREFIX)]
+
+
+def test_test_and_evaluate_files_whose_labels_all_look_numeric_match_text_classes(capsys):
+    """Trained on labels "1" and "cat": a file holding only "1" means the class "1", not the number 1."""
+    write("mixed.csv", "a,b,label\n1,2,1\n2,1,cat\n3,3,1\n0,5,cat\n")
+    write("ones.csv", "a,b,label\n1,2,1\n3,3,1\n")
+    status, _, err = cli(capsys, "train", "mixed.csv", "--test", "ones.csv", "--iterations", 5, "--quiet", "--out", "m.npz")
+    assert status == 0, err
+    status, out, err = cli(capsys, "evaluate", "m.npz", "ones.csv", "--json")
+    assert status == 0, err
+    assert json.loads(out)["classes"] == ["1", "cat"]
