@@ -222,6 +222,9 @@ def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n
             label_columns = [name for name in header if name not in feature_names]
             target_index = header.index(label_columns[-1]) if len(label_columns) == 1 else None
         if target_index is None and not labels_optional:
+            if target is None and len(label_columns) > 1:
+                raise ValueError(f"{path}: which column holds the labels? Besides the model's features "
+                                 f"{feature_names} the file has {label_columns}; name it with --target")
             named = f"the label column {target!r}" if target is not None else "a label column"
             raise ValueError(f"{path} has no labels: the model's features are {feature_names} and the file lacks "
                              f"{named} (it has {header})")

@@ -259,3 +259,18 @@ def test_test_and_evaluate_files_whose_labels_all_look_numeric_match_text_classe
     status, out, err = cli(capsys, "evaluate", "m.npz", "ones.csv", "--json")
     assert status == 0, err
     assert json.loads(out)["classes"] == ["1", "cat"]
+
+
+def test_evaluate_with_a_model_file_that_does_not_name_its_label_column_asks_which_column(capsys):
+    """Model files written before the label column was stored: two leftover columns are a question, not 'no labels'."""
+    trained_csv_model(capsys)
+    with np.load("m.npz") as archive:
+        members = {name: archive[name] for name in archive.files}
+    document = json.loads(bytes(members["metadata"]).decode())
+    document["metadata"]["target"] = None  # as train --out wrote it without --target
+    members["metadata"] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    np.savez("old.npz", **members)
+    write("other.csv", "id,b,a,label\n9,2,1,0\n8,1,2,1\n")
+    fails(capsys, "evaluate", "old.npz", "other.csv", match=["which column", "['id', 'label']", "--target"])
+    status, out, err = cli(capsys, "evaluate", "old.npz", "other.csv", "--target", "label", "--json")
+    assert status == 0, err
