@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import csv
 import inspect
+import io
 import json
 import os
 import platform
@@ -258,6 +259,12 @@ def _train(args) -> int:
     if test is not None:
         summary["test_accuracy"] = model.score(test.X, test.y)
         say(f"test accuracy: {summary['test_accuracy']:.2%} ({test.source}, {test.X.shape[0]} samples)")
+    image = None
+    if args.plot:  # drawn before anything is written: a figure that cannot be drawn leaves no model file behind
+        from .plot import training_summary
+
+        image = io.BytesIO()
+        training_summary(model, data.X, data.y).savefig(image, format=plot_format, dpi=110)
     if args.out:
         model.set_params(verbose=0)  # progress output was this run's choice, not the model's
         metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names,
@@ -270,11 +277,8 @@ def _train(args) -> int:
         summary["model_file"] = args.out
         say(f"model saved to {args.out}")
     if args.plot:
-        from .plot import training_summary
-
-        figure = training_summary(model, data.X, data.y)
         with atomic_write(args.plot, what="plot") as handle:  # exactly the path given: no extension added
-            figure.savefig(handle, format=plot_format, dpi=110)
+            handle.write(image.getvalue())
         summary["plot_file"] = args.plot
         say(f"plot saved to {args.plot}")
     if args.json:

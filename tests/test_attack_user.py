@@ -274,3 +274,20 @@ def test_evaluate_with_a_model_file_that_does_not_name_its_label_column_asks_whi
     fails(capsys, "evaluate", "old.npz", "other.csv", match=["which column", "['id', 'label']", "--target"])
     status, out, err = cli(capsys, "evaluate", "old.npz", "other.csv", "--target", "label", "--json")
     assert status == 0, err
+
+
+def test_plot_that_cannot_be_drawn_leaves_no_model_file(capsys, monkeypatch):
+    """``--plot x.pgf`` without LaTeX fails after training: the status says so, and no model file was written."""
+    pytest.importorskip("matplotlib")
+    import neuralcore.plot
+
+    class Unsaveable:
+        def savefig(self, *args, **kwargs):
+            raise RuntimeError("'xelatex' not found")
+
+    monkeypatch.setattr(neuralcore.plot, "training_summary", lambda *args, **kwargs: Unsaveable())
+    write("train.csv", TRAIN_CSV)
+    fails(capsys, "train", "train.csv", "--iterations", 5, "--quiet", "--out", "m.npz", "--plot", "m.pgf",
+          match="xelatex")
+    assert not os.path.exists("m.npz") and not os.path.exists("m.pgf")
+    assert not [f for f in os.listdir(".") if f.startswith(TEMP_PREFIX)]
