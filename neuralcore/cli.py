@@ -198,12 +198,13 @@ def _train(args) -> int:
     _check_outputs({"--out": args.out, "--plot": args.plot}, {"DATA": args.data, "--test": args.test})
     _check_model_options(args)
     _check_data_options(args, [args.data] + ([args.test] if args.test else []))
-    data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
+    data = _check_finite(load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key))
     test = None
     if args.test:
         test = load_data(args.test, target=args.target or data.target, x_key=args.x_key, y_key=args.y_key,
                          preprocessing=data.preprocessing, feature_names=data.feature_names, as_trained=True,
                          n_features=data.X.shape[1], text_labels=data.y.dtype.kind in "USO")
+        _check_finite(test)
         _check_test_set(data, test)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
@@ -322,6 +323,18 @@ def _check_test_set(data, test):
                          f"training data {[_plain(c) for c in np.unique(data.y)][:10]}")
 
 
+def _check_finite(data):
+    """``data`` when its features are finite; else the first NaN or infinity, located (sample, column), is an error."""
+    X = np.asarray(data.X)
+    if X.dtype.kind in "fc" and not np.all(np.isfinite(X)):
+        sample, column = map(int, np.argwhere(~np.isfinite(X))[0])
+        name = repr(data.feature_names[column]) if data.feature_names else f"{column + 1} of {X.shape[1]}"
+        raise ValueError(f"{data.source}: sample {sample + 1}, column {name} is {X[sample, column]} (of "
+                         f"{int(np.size(X) - np.count_nonzero(np.isfinite(X)))} values that are NaN or infinite); "
+                         "remove or impute missing values first")
+    return data
+
+
 def _check_data_options(args, specs):
     """``--target`` needs a CSV file among ``specs``, ``--x-key``/``--y-key`` an NPZ or HDF5 file."""
     from .loaders import _SUFFIXES
@@ -352,6 +365,7 @@ def _load_for(args, labels: str):
                      as_trained="preprocessing" in meta, n_features=model.n_features_in_,  # train --out stores it
                      text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
+    _check_finite(data)
     _check_decision_values(model, data.X)
     return model, data
 

@@ -255,9 +255,6 @@ def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n
             except ValueError:
                 what = "is empty" if not cell else f"holds {cell!r}, not a number"
                 raise ValueError(f"{path}, line {line}, column {header[i]!r} {what}") from None
-            if not np.isfinite(X[r, c]):  # a missing value written as NaN, or beyond float64
-                raise ValueError(f"{path}, line {line}, column {header[i]!r} holds {cell!r}, which is not finite; "
-                                 "remove or impute missing values first")
     y = None
     if target_index is not None:
         cells = [row[target_index].strip() for _, row in records]
@@ -316,6 +313,11 @@ def _read_csv(path: str):
     if all(_is_number(name) for name in header) and header != [str(i) for i in range(len(header))]:
         raise ValueError(f"{where}: the header row {header} holds only numbers: is the header missing? The first line "
                          "must name the columns (else it is not read as a sample)")
+    numbers = [name for name in header if _is_number(name)]
+    if len(numbers) >= len(header) - 1 and any(not name.lstrip("+-").isdigit() for name in numbers):
+        # 5.1,3.5,1.4,0.2,setosa: a first sample with a text label, not column names (0,1,label may be names)
+        raise ValueError(f"{where}: the header row {header} looks like a sample (numbers such as {numbers[0]!r} "
+                         "in every column but one): is the header missing? The first line must name the columns")
     if len(records) < 2:
         raise ValueError(f"{where} is the header and no data rows follow; a CSV file needs at least one data row")
     for line, row in records[1:]:

@@ -125,8 +125,8 @@ def test_features_only_csv_on_a_model_trained_without_column_names_keeps_every_c
     pytest.param("a\tb\tlabel\n1\t2\t0\n2\t1\t1\n", "tab", id="tab-separated"),
     pytest.param(",a,b,label\n0,1,2,0\n1,2,1,1\n", "index", id="pandas-index-column"),
     pytest.param("a,b,label,\n1,2,0,\n2,1,1,\n", "trailing comma", id="excel-trailing-commas"),
-    pytest.param("a,b,label\n1,nan,0\n2,1,1\n", ["line 2", "'b'", "not finite"], id="nan-cell"),
-    pytest.param("a,b,label\n1,1e400,0\n2,1,1\n", ["line 2", "'b'", "not finite"], id="overflowing-cell"),
+    pytest.param("a,b,label\n1,nan,0\n2,1,1\n", ["sample 1", "column 'b'", "impute"], id="nan-cell"),
+    pytest.param("a,b,label\n1,1e400,0\n2,1,1\n", ["sample 1", "column 'b'", "impute"], id="overflowing-cell"),
 ])
 def test_spreadsheet_export_is_refused_with_a_hint(capsys, text, match):
     write("sheet.csv", text)
@@ -291,3 +291,26 @@ def test_plot_that_cannot_be_drawn_leaves_no_model_file(capsys, monkeypatch):
           match="xelatex")
     assert not os.path.exists("m.npz") and not os.path.exists("m.pgf")
     assert not [f for f in os.listdir(".") if f.startswith(TEMP_PREFIX)]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("5.1,3.5,setosa\n4.9,3.0,setosa\n6.2,2.9,virginica\n", id="headerless-with-text-labels"),
+    pytest.param("-0.5,1e3,cat\n1,2,dog\n", id="headerless-exponent"),
+])
+def test_headerless_csv_with_text_labels_does_not_lose_its_first_sample(capsys, text):
+    write("iris.csv", text)
+    fails(capsys, "train", "iris.csv", "--iterations", 5, "--quiet", match=["line 1", "is the header missing"])
+
+
+def test_integer_column_names_of_a_pandas_frame_are_a_header(capsys):
+    """``pd.DataFrame(X).assign(label=y).to_csv(index=False)`` writes ``0,1,label``: names, not a sample."""
+    write("frame.csv", "0,1,label\n0.5,1.5,cat\n1.5,0.5,dog\n")
+    status, out, err = cli(capsys, "train", "frame.csv", "--iterations", 5, "--json")
+    assert status == 0, err
+    assert json.loads(out)["data"]["n_samples"] == 2
+
+
+def test_predict_on_a_csv_with_a_missing_value_names_the_sample_and_column(capsys):
+    trained_csv_model(capsys)
+    write("gaps.csv", "b,a\n2,1\n1,NaN\n")
+    fails(capsys, "predict", "m.npz", "gaps.csv", match=["gaps.csv", "sample 2", "column 'a'", "nan"])
