@@ -219,11 +219,13 @@ def _train(args) -> int:
     _check_outputs({"--out": args.out, "--plot": args.plot}, {"DATA": args.data, "--test": args.test})
     _check_model_options(args)
     _check_data_options(args, [args.data] + ([args.test] if args.test else []))
-    data = load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key)
+    data = _check_finite(load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key))
     test = None
     if args.test:
-        test = load_data(args.test, target=args.target, x_key=args.x_key, y_key=args.y_key,
-                         preprocessing=data.preprocessing, feature_names=data.feature_names)
+        test = load_data(args.test, target=args.target or data.target, x_key=args.x_key, y_key=args.y_key,
+                         preprocessing=data.preprocessing, feature_names=data.feature_names, as_trained=True,
+                         n_features=data.X.shape[1], text_labels=data.y.dtype.kind in "USO")
+        _check_finite(test)
         _check_test_set(data, test)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
@@ -279,20 +281,26 @@ def _train(args) -> int:
     if test is not None:
         summary["test_accuracy"] = model.score(test.X, test.y)
         say(f"test accuracy: {summary['test_accuracy']:.2%} ({test.source}, {test.X.shape[0]} samples)")
+    image = None
+    if args.plot:  # drawn before anything is written: a figure that cannot be drawn leaves no model file behind
+        from .plot import training_summary
+
+        image = io.BytesIO()
+        training_summary(model, data.X, data.y).savefig(image, format=plot_format, dpi=110)
     if args.out:
         model.set_params(verbose=0)  # progress output was this run's choice, not the model's
-        metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names, "target": args.target,
-                    "trained_on_data": data.source}
+        metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names,
+                    "target": args.target or data.target, "trained_on_data": data.source}
         store_feature_names(model, data.feature_names)  # the CSV's columns, as a DataFrame's would be
-        model.save(args.out, metadata=metadata)
+        try:
+            model.save(args.out, metadata=metadata)
+        finally:  # the plot below predicts on data.X, an array without column names
+            store_feature_names(model, None)
         summary["model_file"] = args.out
         say(f"model saved to {args.out}")
     if args.plot:
-        from .plot import training_summary
-
-        figure = training_summary(model, data.X, data.y)
         with atomic_write(args.plot, what="plot") as handle:  # exactly the path given: no extension added
-            figure.savefig(handle, format=plot_format, dpi=110)
+            handle.write(image.getvalue())
         summary["plot_file"] = args.plot
         say(f"plot saved to {args.plot}")
     if args.json:
@@ -336,6 +344,18 @@ def _check_test_set(data, test):
                          f"training data {[_plain(c) for c in np.unique(data.y)][:10]}")
 
 
+def _check_finite(data):
+    """``data`` when its features are finite; else the first NaN or infinity, located (sample, column), is an error."""
+    X = np.asarray(data.X)
+    if X.dtype.kind in "fc" and not np.all(np.isfinite(X)):
+        sample, column = map(int, np.argwhere(~np.isfinite(X))[0])
+        name = repr(data.feature_names[column]) if data.feature_names else f"{column + 1} of {X.shape[1]}"
+        raise ValueError(f"{data.source}: sample {sample + 1}, column {name} is {X[sample, column]} (of "
+                         f"{int(np.size(X) - np.count_nonzero(np.isfinite(X)))} values that are NaN or infinite); "
+                         "remove or impute missing values first")
+    return data
+
+
 def _check_data_options(args, specs):
     """``--target`` needs a CSV file among ``specs``, ``--x-key``/``--y-key`` an NPZ or HDF5 file."""
     from .loaders import _SUFFIXES
@@ -362,8 +382,11 @@ def _load_for(args, labels: str):
     names = getattr(model, "feature_names_in_", None)  # set by fit on a DataFrame, or by train on a CSV
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"),
-                     feature_names=meta.get("feature_names") if names is None else list(names))
+                     feature_names=meta.get("feature_names") if names is None else list(names),
+                     as_trained="preprocessing" in meta, n_features=model.n_features_in_,  # train --out stores it
+                     text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
+    _check_finite(data)
     _check_decision_values(model, data.X)
     return model, data
 

@@ -36,6 +36,9 @@ class Dataset(NamedTuple):
         the data it predicts on.
     source : str
         A short description for messages.
+    target : str or None
+        CSV: the name of the label column read (None when there was none), kept
+        with a model so that evaluation finds its labels by name.
     """
 
     X: np.ndarray
@@ -43,6 +46,7 @@ class Dataset(NamedTuple):
     feature_names: list | None
     preprocessing: dict | None
     source: str
+    target: str | None = None
 
 
 def load_data(
@@ -54,6 +58,9 @@ def load_data(
     labels: str = "required",
     preprocessing: dict | None = None,
     feature_names: list | None = None,
+    as_trained: bool = False,
+    n_features: int | None = None,
+    text_labels: bool = False,
 ) -> Dataset:
     """Load a built-in dataset (``"planar:n_samples=1000"``) or a CSV, NPZ or HDF5 file.
 
@@ -72,6 +79,17 @@ def load_data(
     preprocessing, feature_names : optional
         A fitted model's: image data is flattened and scaled as it was in
         training, and CSV columns are selected by the model's feature names.
+    as_trained : bool
+        ``preprocessing`` is what was done to a model's training data, None
+        included (2-D features used as they were): repeat it exactly instead of
+        inferring one, so images are refused by a model trained on flat
+        features, and a CSV (which holds no image shape) by a model trained on images.
+    n_features : int, optional
+        A fitted model's number of features: a CSV without ``feature_names``
+        that has exactly this many columns has no label column.
+    text_labels : bool
+        CSV: keep the labels as text, as a model trained on text labels
+        (``["1", "cat"]``) knows them, even when every label here looks like a number.
     """
     spec = os.fspath(spec)
     kind = _SUFFIXES.get(os.path.splitext(spec)[1].lower())
@@ -88,13 +106,18 @@ def load_data(
     _regular_file(spec)
     optional = labels == "optional"
     if kind == "csv":
-        X, y, names = load_csv(spec, target=target, labels_optional=optional, feature_names=feature_names)
-        return Dataset(X, y, names, None, spec)
+        if preprocessing is not None and preprocessing.get("kind") == "images":
+            raise ValueError(f"{spec}: the model was trained on images of shape {tuple(preprocessing['shape'])}, "
+                             "flattened and scaled; a CSV file holds no image shape: give the images as a .npz "
+                             "or HDF5 array of that shape")
+        X, y, names, label = _load_csv(spec, target=target, labels_optional=optional, feature_names=feature_names,
+                                       n_features=n_features, text_labels=text_labels)
+        return Dataset(X, y, names, None, spec, label)
     if kind == "npz":
         X, y = load_npz(spec, x_key=x_key, y_key=y_key, labels_optional=optional)
     else:
         X, y = load_hdf5(spec, x_key=x_key, y_key=y_key, labels_optional=optional)
-    X, steps = apply_preprocessing(X, preprocessing, source=spec)
+    X, steps = apply_preprocessing(X, preprocessing, source=spec, as_trained=as_trained)
     if np.ndim(X) != 2:
         raise ValueError(f"{spec}: the features must be a 2-D array (n_samples, n_features), got shape {np.shape(X)}")
     return Dataset(X, y, None, steps, spec)
@@ -120,8 +143,12 @@ def _regular_file(path) -> str:
     return path
 
 
-def apply_preprocessing(X: np.ndarray, preprocessing: dict | None, *, source: str = "data"):
+def apply_preprocessing(X: np.ndarray, preprocessing: dict | None, *, source: str = "data", as_trained: bool = False):
     """Flatten and scale image arrays; with a model's ``preprocessing``, repeat exactly what it did.
+
+    ``as_trained=True`` says that ``preprocessing`` is a model's even when it is
+    None (its 2-D features were used as they were): images are then refused,
+    not flattened and scaled by a guess.
 
     Returns the 2-D features and the preprocessing applied (None when there was none).
     """
@@ -132,7 +159,11 @@ def apply_preprocessing(X: np.ndarray, preprocessing: dict | None, *, source: st
             raise ValueError(
                 f"{source}: the model was trained on images of shape {shape}, got samples of shape {X.shape[1:]}"
             )
-        return flatten_images(X, scale=preprocessing.get("scale")), preprocessing
+        # the scale the model's images had (none: 1), not one inferred from these images' dtype
+        return flatten_images(X, scale=preprocessing.get("scale") or 1), preprocessing
+    if as_trained and X.ndim > 2:
+        raise ValueError(f"{source}: the model was trained on 2-D features (n_samples, n_features), used as they "
+                         f"were; got samples of shape {X.shape[1:]}: flatten and scale them as its training data was")
     if X.ndim > 2:
         steps = {"kind": "images", "shape": list(X.shape[1:]), "scale": 255 if X.dtype == np.uint8 else None}
         return flatten_images(X, scale=steps["scale"]), steps
@@ -174,19 +205,37 @@ def load_csv(path, *, target: str | None = None, labels_optional: bool = False, 
     float64 for other numbers, else str; ``None`` when labels are optional and
     the column is absent or entirely empty) and the feature names.
     """
+    return _load_csv(path, target=target, labels_optional=labels_optional, feature_names=feature_names)[:3]
+
+
+def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n_features=None, text_labels=False):
+    """:func:`load_csv`, and the name of the label column read (None when none was)."""
     path = _regular_file(path)
     header_line, header, records = _read_csv(path)
     if feature_names is not None:  # prediction: the model's columns, the label column if present
         missing = [name for name in feature_names if name not in header]
         if missing:
             raise ValueError(f"{path}: the model needs the columns {missing}, which the file lacks (it has {header})")
-        label_columns = [name for name in header if name not in feature_names]
-        target_index = header.index(target) if target in header else (
-            header.index(label_columns[-1]) if len(label_columns) == 1 else None
-        )
+        if target is not None:  # the model's label column, by name: another column is never taken for it
+            target_index = header.index(target) if target in header else None
+        else:  # a model file that does not name its label column: the one column left over, if one is
+            label_columns = [name for name in header if name not in feature_names]
+            target_index = header.index(label_columns[-1]) if len(label_columns) == 1 else None
+        if target_index is None and not labels_optional:
+            if target is None and len(label_columns) > 1:
+                raise ValueError(f"{path}: which column holds the labels? Besides the model's features "
+                                 f"{feature_names} the file has {label_columns}; name it with --target")
+            named = f"the label column {target!r}" if target is not None else "a label column"
+            raise ValueError(f"{path} has no labels: the model's features are {feature_names} and the file lacks "
+                             f"{named} (it has {header})")
         feature_index = [header.index(name) for name in feature_names]
     else:
-        if target is None:
+        if target is None and n_features is not None and len(header) == n_features:
+            if not labels_optional:  # exactly the model's features: nothing is left for the labels
+                raise ValueError(f"{path} has no label column: its {len(header)} columns are the model's "
+                                 f"{n_features} features")
+            target_index = None
+        elif target is None:
             target_index = len(header) - 1
         elif target in header:
             target_index = header.index(target)
@@ -214,8 +263,8 @@ def load_csv(path, *, target: str | None = None, labels_optional: bool = False, 
                 if not cell:
                     raise ValueError(f"{path}, line {line}, column {header[target_index]!r} (the labels) is empty; "
                                      "every sample needs a label")
-            y = _parse_labels(cells)
-    return X, y, [header[i] for i in feature_index]
+            y = np.asarray(cells) if text_labels else _parse_labels(cells)
+    return X, y, [header[i] for i in feature_index], None if target_index is None else header[target_index]
 
 
 def _read_csv(path: str):
@@ -248,15 +297,27 @@ def _read_csv(path: str):
     where = f"{path}, line {header_line}"
     if not any(header):
         raise ValueError(f"{where}: the header row is empty; the first line must name the columns")
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and separator in header[0]:
+            raise ValueError(f"{where}: the header {header[0]!r} is one column: the file seems separated by {name}; "
+                             "neuralcore reads comma-separated files (save as CSV with commas)")
     for column, name in enumerate(header, start=1):
         if not name:
-            raise ValueError(f"{where}: column {column} of the header has no name; every column needs one")
+            hint = (" (an unnamed first column is often a pandas index: write the file with index=False, or "
+                    "remove that column)" if column == 1 else
+                    " (a trailing comma at the end of the lines?)" if column == len(header) else "")
+            raise ValueError(f"{where}: column {column} of the header has no name; every column needs one{hint}")
         if header.index(name) != column - 1:
             raise ValueError(f"{where}: the header names column {name!r} twice (columns {header.index(name) + 1} and "
                              f"{column}); column names must be unique")
     if all(_is_number(name) for name in header) and header != [str(i) for i in range(len(header))]:
         raise ValueError(f"{where}: the header row {header} holds only numbers: is the header missing? The first line "
                          "must name the columns (else it is not read as a sample)")
+    numbers = [name for name in header if _is_number(name)]
+    if len(numbers) >= len(header) - 1 and any(not name.lstrip("+-").isdigit() for name in numbers):
+        # 5.1,3.5,1.4,0.2,setosa: a first sample with a text label, not column names (0,1,label may be names)
+        raise ValueError(f"{where}: the header row {header} looks like a sample (numbers such as {numbers[0]!r} "
+                         "in every column but one): is the header missing? The first line must name the columns")
     if len(records) < 2:
         raise ValueError(f"{where} is the header and no data rows follow; a CSV file needs at least one data row")
     for line, row in records[1:]:
