@@ -32,25 +32,10 @@ from neuralcore import device as nc_device
 from neuralcore import kernels
 from neuralcore.cli import main
 
-ERROR = "neuralcore: error: "
+from .cli_helpers import ERROR, cli, fails
 
 
-def cli(capsys, *args):
-    """Run the command in-process: (status, stdout, stderr)."""
-    status = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err, err
-    return status, out, err
 
-
-def fails(capsys, *args, match):
-    """The command fails with status 1 and exactly one error line containing ``match``."""
-    status, out, err = cli(capsys, *args)
-    lines = err.strip().splitlines()
-    assert status == 1, (status, out, err)
-    assert len(lines) == 1 and lines[0].startswith(ERROR), err
-    assert match in lines[0], lines[0]
-    return lines[0]
 
 
 def usage_error(capsys, *args, match):

@@ -21,9 +21,10 @@ import pytest
 
 import neuralcore as nc
 from neuralcore.cli import main
+
+from .cli_helpers import cli, fails
 from neuralcore.files import TEMP_PREFIX
 
-ERROR = "neuralcore: error: "
 
 
 @pytest.fixture(autouse=True)
@@ -32,23 +33,6 @@ def _in_tmp(tmp_path, monkeypatch):
     monkeypatch.delenv("NEURALCORE_BACKEND", raising=False)
 
 
-def cli(capsys, *args):
-    """Run the command in-process: (status, stdout, stderr)."""
-    status = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err, err
-    return status, out, err
-
-
-def fails(capsys, *args, match):
-    """Status 1 and one error line that contains every string of ``match``."""
-    status, out, err = cli(capsys, *args)
-    lines = err.strip().splitlines()
-    assert status == 1, (status, out, err)
-    assert len(lines) == 1 and lines[0].startswith(ERROR), err
-    for part in [match] if isinstance(match, str) else match:
-        assert part in lines[0], lines[0]
-    return lines[0]
 
 
 def write(path, text):
