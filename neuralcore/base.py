@@ -20,6 +20,7 @@ contract: ``get_params``, :meth:`~BaseClassifier.param_shapes`,
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -307,12 +308,12 @@ class BaseClassifier:
             X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype)
             # the chunks are bare arrays: their names were checked above, once
             fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
-            host = type(self)(**self.get_params()).restore(**{**fitted, "params_": params,
-                                                              "backend_": "numpy", "feature_names_in_": None})
+            fitted.update(params_=params, backend_="numpy", feature_names_in_=None)
             K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
-            return map_row_chunks(X, lambda block: host._output(block, kind), columns, dtype)
+            chunk_output = functools.partial(_chunk_output, type(self), self.get_params(), fitted, kind)
+            return map_row_chunks(X, chunk_output, columns, dtype)
         placement = backend_of(next(iter(params.values())))
         with device_context(placement):  # the model's device, whatever device is current
             return self._output_on(X, kind, placement, params, classes, state["n_features_in_"])
@@ -415,3 +416,12 @@ def _same(a, b) -> bool:
         return bool(a is b or a == b)
     except (TypeError, ValueError):
         return False
+
+
+def _chunk_output(cls, hyperparameters: dict, fitted: dict, kind: str, block):
+    """One Dask chunk's predictions, computed where the chunk is: the (small) fitted parameters go to
+    the chunk's library and device, and the output stays there (NumPy chunks: no copy at all)."""
+    placement = backend_of(block)
+    params = {key: to_backend(value, placement) for key, value in fitted["params_"].items()}
+    model = cls(**hyperparameters).restore(**{**fitted, "params_": params, "backend_": placement.name})
+    return model._output(block, kind)

@@ -15,6 +15,8 @@ know which kind of data they hold:
 ``accuracy(f)``     ``params -> 0-d accuracy`` of the logits ``f(params, X, xp)``
 ``hessian(f)``      ``params -> H``, the mean of ``f(params, X)`` over the data
 ``place(params)``   host parameters moved to where this source trains them
+``model_xp``        the namespace the model functions take (None: each chunk's own)
+``on_batch(f)``     ``f`` as it applies to one of ``batches``
 ``kernel_input``    the array compiled fast paths are chosen for, or None
 =================== ==================================================================
 
@@ -47,6 +49,7 @@ from .device import (
     is_chunked,
     is_host,
     to_backend,
+    to_numpy,
     to_numpy_dtype,
 )
 from .metrics import correct_from_logits
@@ -75,7 +78,7 @@ class ArrayData:
             raise ValueError(f"X has {X.shape[0]} samples but Y has {Y.shape[0]}; they must match")
         check_int("batch_size", batch_size, minimum=1, allow_none=True)
         self.X, self.Y = X, Y
-        self.xp = backend_of(X).xp
+        self.xp = self.model_xp = backend_of(X).xp
         self.n_samples, self.n_outputs = int(X.shape[0]), int(Y.shape[1])
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -84,6 +87,13 @@ class ArrayData:
         self.placement = placement
         self.backend_name, self.trained_on = placement.name, str(placement)
         self.kernel_input = X  # compiled fast paths are chosen for this array (see neuralcore.kernels)
+
+    fusable = True  # a fused gradient-descent step may replace loss, gradients and update on a batch
+
+    @staticmethod
+    def on_batch(loss_and_grads):
+        """``loss_and_grads`` as it applies to one of :meth:`batches` (as it is: batches are our arrays)."""
+        return loss_and_grads
 
     def place(self, host_params: dict) -> dict:
         return {key: to_backend(value, backend_of(self.X), dtype=self.X.dtype) for key, value in host_params.items()}
@@ -155,10 +165,12 @@ class ChunkedData:
     chunk size (the last chunk may be smaller).
     """
 
-    xp = np
+    xp = np  # the costs, gradients and scores that come back are small host arrays
+    model_xp = None  # the model functions take each chunk's own namespace: chunks may live on a GPU
     backend_name, trained_on = "numpy", "dask"  # small host parameters; predictions on Dask input stay lazy
-    kernel_input = None  # chunks are computed as host NumPy arrays: no compiled fast path
+    kernel_input = None  # no compiled fast path over a whole Dask array
     fused = staticmethod(lambda step: None)  # an update on all the data is a graph of chunk terms
+    fusable = False  # a mini-batch step runs where its chunk is (see on_batch), not as a fused host step
 
     def __init__(self, X, Y: np.ndarray, *, batch_size: int | None = None, shuffle: bool = True):
         self.X_blocks = chunk_rows(X)
@@ -193,10 +205,21 @@ class ChunkedData:
         return value_and_grads
 
     def batches(self, rng: np.random.Generator):
+        """One chunk per mini-batch, as the chunk is (NumPy, or another library's array on its device)."""
         order = rng.permutation(len(self.X_blocks)) if self.shuffle else range(len(self.X_blocks))
         for index in order:
             (X_block,) = compute(self.X_blocks[index])
-            yield np.asarray(X_block), self.Y_blocks[index]
+            yield X_block, self.Y_blocks[index]
+
+    def on_batch(self, loss_and_grads):
+        """``loss_and_grads`` for one chunk from :meth:`batches`: computed where the chunk is, with the
+        (small) host parameters moved there; the cost and gradients come back as host arrays."""
+
+        def host_terms(params, X_block, Y_block):
+            cost, grads = _on_chunk(loss_and_grads, params, X_block, Y_block)
+            return np.asarray(to_numpy(cost)), {key: to_numpy(value) for key, value in grads.items()}
+
+        return host_terms
 
     def accuracy(self, logits_fn):
         def score(params):
@@ -217,20 +240,35 @@ class ChunkedData:
         return zip(self.X_blocks, self.Y_blocks)
 
 
+def _to_chunk(X_block, params: dict, Y_block=None):
+    """The host parameters (and targets) on the chunk's library, device and dtype (no copy for NumPy)."""
+    placement = backend_of(X_block)
+    placed = {key: to_backend(value, placement, dtype=X_block.dtype) for key, value in params.items()}
+    return placement, placed, None if Y_block is None else to_backend(Y_block, placement, dtype=X_block.dtype)
+
+
+def _on_chunk(loss_and_grads, params, X_block, Y_block):
+    _, placed, Y = _to_chunk(X_block, params, Y_block)
+    return loss_and_grads(placed, X_block, Y)
+
+
 def _weighted_terms(loss_and_grads, params, X_block, Y_block):
     # Chunk means times chunk sizes: summed over chunks and divided by n they give the
     # full-data means exactly (up to rounding), L2 term included (its weights sum to 1).
-    cost, grads = loss_and_grads(params, X_block, Y_block)
+    # Computed where the chunk is; only the sums come back to the host.
+    cost, grads = _on_chunk(loss_and_grads, params, X_block, Y_block)
     n = X_block.shape[0]
-    return float(cost) * n, {key: value * n for key, value in grads.items()}, n
+    return float(cost) * n, {key: to_numpy(value) * n for key, value in grads.items()}, n
 
 
 def _correct(logits_fn, params, X_block, Y_block):
-    return int(correct_from_logits(logits_fn(params, X_block, np), Y_block, xp=np))
+    placement, placed, Y = _to_chunk(X_block, params, Y_block)
+    return int(correct_from_logits(logits_fn(placed, X_block, placement.xp), Y, xp=placement.xp))
 
 
 def _weighted_hessian(hessian_fn, params, X_block):
-    return hessian_fn(params, X_block) * X_block.shape[0]
+    _, placed, _ = _to_chunk(X_block, params)
+    return to_numpy(hessian_fn(placed, X_block)) * X_block.shape[0]
 
 
 # ------------------------------------------------------------------------------ building

@@ -38,7 +38,6 @@ __all__ = [
     "available_backends",
     "backend_of",
     "backend_status",
-    "ChunkedReductions",
     "chunk_rows",
     "compute",
     "delayed",
@@ -652,39 +651,23 @@ def compute(*values):
 
 
 def map_row_chunks(x, function, n_columns: int | None, dtype):
-    """Apply ``function`` (host NumPy rows -> rows) to each row chunk of ``x``, lazily.
+    """Apply ``function`` (rows -> rows, in the chunk's own library and device) to each row chunk of ``x``, lazily.
 
     Returns a Dask array of shape (n_samples, n_columns), or (n_samples,) for
     ``n_columns=None``, chunked like ``x``'s rows.
     """
     x = whole_rows(x)
     if n_columns is None:
-        return x.map_blocks(lambda block: function(np.asarray(block)), dtype=dtype, drop_axis=1, chunks=(x.chunks[0],))
-    return x.map_blocks(lambda block: function(np.asarray(block)), dtype=dtype, chunks=(x.chunks[0], (n_columns,)))
+        # a column then a lazy slice, not map_blocks(drop_axis=...): dropping an axis makes Dask
+        # concatenate the blocks with NumPy, which another library's chunks (a GPU's) do not survive
+        column = x.map_blocks(_as_column, function, dtype=dtype, chunks=(x.chunks[0], (1,)))
+        return column[:, 0]
+    return x.map_blocks(function, dtype=dtype, chunks=(x.chunks[0], (n_columns,)))
 
 
-class ChunkedReductions:
-    """The reductions the input checks need (``sum``, ``all``, ``isfinite``, ``max``, ``min``) on a Dask array, computed at once."""
-
-    @staticmethod
-    def sum(x):
-        return x.sum().compute()
-
-    @staticmethod
-    def all(x):
-        return x.all().compute()
-
-    @staticmethod
-    def isfinite(x):
-        return np.isfinite(x)
-
-    @staticmethod
-    def max(x):
-        return x.max().compute()
-
-    @staticmethod
-    def min(x):
-        return x.min().compute()
+def _as_column(block, function):
+    out = function(block)
+    return aac.array_namespace(out).reshape(out, (-1, 1))
 
 
 # ---------------------------------------------------------------- labels on a device

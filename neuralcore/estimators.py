@@ -205,7 +205,7 @@ class LogisticRegression(BaseClassifier):
     def _steps(self, data):
         alpha = float(self.alpha)
         if data.kernel_input is None:
-            return Steps(functools.partial(logistic.loss_and_grads, alpha=alpha, xp=data.xp))
+            return Steps(functools.partial(logistic.loss_and_grads, alpha=alpha, xp=data.model_xp))
         # compiled one-pass kernels where X's backend has them (CuPy), else the reference functions
         return Steps(*logistic.step_functions(data.kernel_input, n_outputs=data.n_outputs, alpha=alpha, xp=data.xp))
 
@@ -326,7 +326,7 @@ class TwoLayerNet(BaseClassifier):
         )
 
     def _steps(self, data):
-        settings = {"activation": self.activation, "alpha": float(self.alpha), "xp": data.xp}
+        settings = {"activation": self.activation, "alpha": float(self.alpha), "xp": data.model_xp}
         return Steps(functools.partial(two_layer.loss_and_grads, **settings),
                      functools.partial(two_layer.gd_step, **settings))
 
@@ -455,7 +455,7 @@ class NeuralNet(BaseClassifier):
         )
 
     def _steps(self, data):
-        settings = {"activation": self.activation, "alpha": float(self.alpha), "xp": data.xp}
+        settings = {"activation": self.activation, "alpha": float(self.alpha), "xp": data.model_xp}
         return Steps(functools.partial(network.loss_and_grads, **settings),
                      functools.partial(network.gd_step, **settings))
 

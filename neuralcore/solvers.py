@@ -231,10 +231,10 @@ def solve(name: str, params: dict, data, *, alpha: float, max_iter: int, tol: fl
     data = as_source(data)
     if hasattr(data, "check_params"):
         data.check_params(params)
-    loss = functools.partial(logistic.loss_and_grads, alpha=alpha, xp=data.xp)
+    loss = functools.partial(logistic.loss_and_grads, alpha=alpha, xp=data.model_xp)
     if tol is None:
         tol = default_tol(to_numpy_dtype(params["W"].dtype).name)
     if name == "newton":
-        hessian = functools.partial(logistic.hessian, alpha=alpha, xp=data.xp)
+        hessian = functools.partial(logistic.hessian, alpha=alpha, xp=data.model_xp)
         return newton(loss, params, data, hessian=hessian, max_iter=max_iter, tol=tol)
     return SOLVERS[name](loss, params, data, max_iter=max_iter, tol=tol)

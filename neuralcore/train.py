@@ -187,7 +187,8 @@ def train(
     if full_batch:
         whole = _Whole(data.objective(steps.loss_and_grads), data.fused(steps.gd_step) if rate else None, rate)
     else:
-        fused = _Fused(steps.gd_step, rate) if rate is not None else None
+        fused = _Fused(steps.gd_step, rate) if rate is not None and data.fusable else None
+        batch_loss = data.on_batch(steps.loss_and_grads)
     loss_curve: list[float] = []
     scores: list[float] | None = [] if validation is not None else None
     pending: list[_Record] = []
@@ -203,7 +204,7 @@ def train(
                 cost, params, state = whole(optimizer, params, state)
                 pending.append(_Record(cost, score, start, params))
             else:
-                cost, params, state, first_cost = _epoch(steps.loss_and_grads, params, state, optimizer, data, rng, fused)
+                cost, params, state, first_cost = _epoch(batch_loss, params, state, optimizer, data, rng, fused)
                 start_cost = first_cost if start_cost is None else start_cost
                 score = validation(params) if validation is not None else None
                 pending.append(_Record(cost, score, params, params))

@@ -14,10 +14,13 @@ import numbers
 import warnings
 
 import numpy as np
+from array_api_compat import array_namespace
 
 from .device import (
     Backend,
-    ChunkedReductions,
+    chunk_rows,
+    compute,
+    delayed,
     backend_of,
     detach,
     is_chunked,
@@ -393,16 +396,32 @@ def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
     if kind == "f" and np.dtype(X.dtype).name not in _FLOAT_NAMES and dtype is None:
         raise TypeError(f"{name} has dtype {X.dtype}, which neuralcore does not train in; pass dtype='float32'")
     work = dtype_name(dtype) if dtype is not None else (np.dtype(X.dtype).name if kind == "f" else "float64")
-    if kind == "f" and not _all_finite(X, ChunkedReductions):
+    X = whole_rows(X)
+    # checked chunk by chunk, each in its own namespace and on its own device (chunks may be GPU arrays)
+    if kind == "f" and not all(compute(*[delayed(_chunk_finite)(block) for block in chunk_rows(X)])):
         raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
     if kind == "f" and np.dtype(X.dtype).itemsize > np.dtype(work).itemsize:
         # as for data in memory: a cast would turn these values into infinities, silently
         limit = float(np.finfo(work).max)
-        if _beyond(X, limit, ChunkedReductions):
+        if any(compute(*[delayed(_chunk_beyond)(block, limit) for block in chunk_rows(X)])):
             raise ValueError(f"{name} has values beyond the range of {work} (up to {limit:.3g}); "
                              "rescale the features or pass dtype='float64'")
-    X = whole_rows(X)
-    return X if np.dtype(X.dtype).name == work else X.astype(work)
+    if np.dtype(X.dtype).name == work:
+        return X
+    return X.map_blocks(_cast_chunk, work, dtype=np.dtype(work))
+
+
+def _chunk_finite(block) -> bool:
+    return _all_finite(block, array_namespace(block))
+
+
+def _chunk_beyond(block, limit: float) -> bool:
+    return _beyond(block, limit, array_namespace(block))
+
+
+def _cast_chunk(block, dtype: str):
+    """``block`` in ``dtype``, in its own library and on its own device."""
+    return to_backend(block, backend_of(block), dtype=dtype)
 
 
 def _all_finite(X, xp) -> bool:
