@@ -14,7 +14,7 @@ OUT=${OUT:-gpu-logs}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
-STAGES=${STAGES:-"smoke kernels profile large tests small deep compute solvers"}
+STAGES=${STAGES:-"smoke kernels profile large tests small deep compute solvers dask_gpu"}
 status=0
 
 stage() {  # stage NAME LIMIT COMMAND...
@@ -97,6 +97,44 @@ EOF
         # issue 13/15: the course's L-layer cat model and a compute-bound [784, 1024, 1024, 1] step, against
         # the CuPy textbook loop and PyTorch on CUDA
         stage bench_deep "${DEEP_LIMIT:-150}" "$PYTHON" -m benchmarks.run --backend cupy --cases deep --repeats 3 --out "${JSON_DIR:-$OUT}/deep.json"
+        ;;
+    dask_gpu)
+        # issue 15 part B: Dask with CuPy chunks (LocalCUDACluster when dask-cuda is installed, else Dask's
+        # threads) against the in-memory CuPy fit: the same numbers, and the throughput of each
+        stage dask_gpu "${DASK_GPU_LIMIT:-240}" "$PYTHON" - <<'EOF'
+import time
+import numpy as np
+import cupy
+import dask.array as da
+import neuralcore as nc
+
+try:
+    from dask_cuda import LocalCUDACluster
+    from distributed import Client
+    client = Client(LocalCUDACluster())
+    where = f"LocalCUDACluster ({len(client.scheduler_info()['workers'])} workers)"
+except ImportError:
+    client, where = None, "Dask threads (dask-cuda is not installed)"
+rng = np.random.default_rng(0)
+n, f = 2_000_000, 100
+X_host = rng.standard_normal((n, f))
+y = (X_host @ rng.standard_normal(f) * 0.3 + rng.logistic(size=n) > 0).astype(np.int64)
+X_gpu = cupy.asarray(X_host)
+X_dask = da.from_array(X_host, chunks=(250_000, f)).map_blocks(cupy.asarray).persist()
+for name, make in (("lbfgs", lambda: nc.LogisticRegression(solver="lbfgs", alpha=1e-6)),
+                   ("gd, 200 iterations", lambda: nc.LogisticRegression(learning_rate=0.5, max_iter=200))):
+    make().fit(X_gpu, y)  # warm-up: kernels compiled
+    start = time.perf_counter(); memory = make().fit(X_gpu, y); t_memory = time.perf_counter() - start
+    start = time.perf_counter(); chunked = make().fit(X_dask, y); t_dask = time.perf_counter() - start
+    W_memory, W_dask = cupy.asnumpy(memory.params_["W"]), np.asarray(chunked.params_["W"])
+    err = float(np.max(np.abs(W_memory - W_dask)) / np.max(np.abs(W_memory)))
+    print(f"{name} on {where}: in-memory CuPy {t_memory:.3f} s, Dask CuPy chunks {t_dask:.3f} s "
+          f"({t_dask / t_memory:.2f}x), parameters rel. diff {err:.2e}, costs {memory.loss_curve_[-1]:.10g} "
+          f"vs {chunked.loss_curve_[-1]:.10g}")
+    assert err < 1e-8, "Dask on GPU chunks disagrees with the in-memory fit"
+    block = chunked.predict_proba(X_dask).to_delayed().ravel()[0].compute()
+    assert isinstance(block, cupy.ndarray), type(block)
+EOF
         ;;
     compute)
         stage bench_compute "${COMPUTE_LIMIT:-60}" "$PYTHON" -m benchmarks.run --backend cupy --cases compute --repeats 3 --out "${JSON_DIR:-$OUT}/compute.json"
