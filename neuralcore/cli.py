@@ -556,6 +556,8 @@ def _sigterm_interrupts():
 
 def _check_outputs(outputs: dict, inputs: dict) -> None:
     """Each output path writable, none the same file as another output or as an input of the command."""
+    from .loaders import _SUFFIXES
+
     seen = {}
     for option, path in outputs.items():
         if path is None:
@@ -566,6 +568,11 @@ def _check_outputs(outputs: dict, inputs: dict) -> None:
         for name, source in inputs.items():
             if source and os.path.exists(source) and os.path.exists(target) and os.path.samefile(source, target):
                 raise ValueError(f"{option} {path} is the {name} file this command reads: refusing to overwrite it")
+        data_format = _SUFFIXES.get(os.path.splitext(path)[1].lower())
+        if option == "--out" and "MODEL" not in inputs and data_format in ("csv", "hdf5") and os.path.exists(target):
+            # a model written over an existing data file would destroy the data: a slip, never a wish
+            raise ValueError(f"--out {path} is an existing {data_format.upper()} data file; a model file is a .npz "
+                             "archive: give another path (e.g. model.npz)")
         if target in seen:
             raise ValueError(f"{option} and {seen[target]} name the same file ({path}): give two different files")
         seen[target] = option

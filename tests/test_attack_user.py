@@ -300,3 +300,21 @@ def test_predict_on_a_csv_with_a_missing_value_names_the_sample_and_column(capsy
     trained_csv_model(capsys)
     write("gaps.csv", "b,a\n2,1\n1,NaN\n")
     fails(capsys, "predict", "m.npz", "gaps.csv", match=["gaps.csv", "sample 2", "column 'a'", "nan"])
+
+
+@pytest.mark.parametrize("name", ["data.csv", "images.h5"])
+def test_train_out_onto_an_existing_data_file_is_refused(capsys, name):
+    """Found by the attack round: `train --out data.csv` replaced an unrelated data file with a model."""
+    write(name, "keep me\n")
+    fails(capsys, "train", "xor:n_samples=20", "--iterations", 2, "--quiet", "--out", name,
+          match=f"--out {name} is an existing")
+    assert open(name).read() == "keep me\n"
+
+
+def test_predict_out_csv_may_replace_an_old_predictions_file(capsys):
+    """Predictions are CSV: overwriting an earlier predictions file is what --out is for."""
+    assert cli(capsys, "train", "xor:n_samples=20", "--iterations", 2, "--quiet", "--out", "m.npz")[0] == 0
+    write("predictions.csv", "old\n")
+    status, _, err = cli(capsys, "predict", "m.npz", "xor:n_samples=5", "--out", "predictions.csv")
+    assert status == 0, err
+    assert open("predictions.csv").read().startswith("prediction")
