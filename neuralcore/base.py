@@ -28,6 +28,7 @@ import numpy as np
 from . import kernels, persistence
 from .activations import output_activation
 from .budget import check_fit_memory
+from .losses import log_softmax
 from .data import sources
 from .device import (
     backend_of,
@@ -310,7 +311,7 @@ class BaseClassifier:
             fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
             fitted.update(params_=params, backend_="numpy", feature_names_in_=None)
             K = 1 if len(classes) == 2 else len(classes)
-            columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "labels": None}[kind]
+            columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "log_proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
             chunk_output = functools.partial(_chunk_output, type(self), self.get_params(), fitted, kind)
             return map_row_chunks(X, chunk_output, columns, dtype)
@@ -331,6 +332,9 @@ class BaseClassifier:
             return xp.take(labels, index)
         if kind == "decision":
             out = xp.reshape(Z, (-1,)) if Z.shape[1] == 1 else Z
+        elif kind == "log_proba":
+            # from the logits, not log(predict_proba): exact where a probability underflows to 0
+            out = log_softmax(xp.concat([xp.zeros_like(Z), Z], axis=1) if Z.shape[1] == 1 else Z, xp=xp)
         else:
             A = output_activation(Z, xp=xp)
             out = xp.concat([1 - A, A], axis=1) if A.shape[1] == 1 else A
@@ -360,6 +364,19 @@ class BaseClassifier:
             NumPy for host input, else on the input's backend (lazy for Dask).
         """
         return self._output(X, "proba")
+
+    def predict_log_proba(self, X):
+        """Logarithms of the class probabilities, columns ordered as ``classes_``.
+
+        Computed from the logits (a log-softmax), so a probability too small
+        to represent still has a finite logarithm (``-800``, not ``-inf``).
+
+        Returns
+        -------
+        array of shape (n_samples, n_classes)
+            NumPy for host input, else on the input's backend (lazy for Dask).
+        """
+        return self._output(X, "log_proba")
 
     def predict(self, X):
         """Predicted labels (values of ``classes_``): the most probable class

@@ -3,6 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
+import neuralcore as nc
 from neuralcore import DivergenceError, LogisticRegression, NotFittedError, TwoLayerNet
 from neuralcore import device as nc_device
 from neuralcore.datasets import make_planar
@@ -393,3 +394,27 @@ class TestDivergence:
         replay = TwoLayerNet(**{**model.get_params(), "max_iter": error.iteration - 1}).fit(X_SMALL, y_SMALL)
         for key, value in replay.params_.items():
             np.testing.assert_array_equal(backend_case.to_numpy(model.params_[key]), backend_case.to_numpy(value))
+
+
+class TestPredictLogProba:
+    @pytest.mark.parametrize("n_classes", [2, 3])
+    def test_equals_the_log_of_predict_proba_on_every_backend(self, backend_case, n_classes):
+        rng = np.random.default_rng(4)
+        X = rng.normal(size=(40, 3))
+        y = np.argmax(X[:, :n_classes], axis=1) if n_classes > 2 else (X[:, 0] > 0).astype(int)
+        model = nc.NeuralNet((4,), max_iter=20, learning_rate=0.3, random_state=0, backend=backend_case.spec,
+                             dtype=backend_case.dtype).fit(backend_case.asarray(X), y)
+        Xb = backend_case.asarray(X)
+        log_proba = model.predict_log_proba(Xb)
+        backend_case.assert_on_case(log_proba)
+        assert log_proba.shape == (40, n_classes)
+        np.testing.assert_allclose(backend_case.to_numpy(log_proba), np.log(backend_case.to_numpy(model.predict_proba(Xb))),
+                                   rtol=backend_case.rtol * 10, atol=1e-6)
+
+    def test_finite_where_a_probability_underflows(self):
+        model = nc.LogisticRegression(backend="numpy").fit(np.asarray([[0.0], [1.0]]), [0, 1],
+                                                            init_params={"W": np.asarray([[1.0]]), "b": np.zeros(1)})
+        model.restore(**{**model.fitted_state(), "params_": {"W": np.asarray([[800.0]]), "b": np.zeros(1)}})
+        log_proba = model.predict_log_proba(np.asarray([[1.0]]))
+        np.testing.assert_allclose(log_proba, [[-800.0, 0.0]])
+        assert model.predict_proba(np.asarray([[1.0]]))[0, 0] == 0.0  # where log(predict_proba) would be -inf
