@@ -42,6 +42,7 @@ from .device import (
     to_numpy_dtype,
 )
 from .exceptions import DivergenceError, NotFittedError
+from .frames import check_feature_names, feature_names_of, store_feature_names
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -49,15 +50,12 @@ from .train import train
 from .validation import (
     check_chunked,
     check_choice,
-    check_feature_names,
     check_int,
     check_labels,
     check_number,
     check_X,
     dtype_name,
     encode_labels,
-    feature_names_of,
-    store_feature_names,
 )
 
 __all__ = ["FITTED_ATTRIBUTES", "BaseClassifier"]

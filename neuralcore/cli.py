@@ -41,7 +41,7 @@ from .optim import OPTIMIZERS
 from .persistence import load
 from .progress import interactive
 from .solvers import SOLVERS
-from .validation import store_feature_names
+from .frames import store_feature_names
 
 __all__ = ["main"]
 

@@ -28,7 +28,7 @@ import numpy as np
 from . import __version__
 from .device import resolve_backend, to_backend, to_numpy
 from .files import atomic_write, check_output_path
-from .validation import check_saved_feature_names
+from .frames import check_saved_feature_names
 
 __all__ = ["ESTIMATORS", "FORMAT", "FORMAT_VERSION", "load", "register", "save"]
 
