@@ -42,7 +42,7 @@ from .device import (
     to_numpy_dtype,
 )
 from .exceptions import DivergenceError, NotFittedError
-from .frames import check_feature_names, feature_names_of, store_feature_names
+from .frames import check_feature_names, feature_names_of
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -186,8 +186,10 @@ class BaseClassifier:
             (``loss_curve_``) of this fit.
         MemoryBudgetError
             Before any work, when the fit would need more memory than the
-            device has (``hidden_units=10**9``, Newton on millions of features). Any other error, or an interruption (Ctrl-C), leaves the
-            estimator exactly as it was before ``fit``.
+            device has (``hidden_units=10**9``, Newton on millions of features).
+
+        Any other error, or an interruption (Ctrl-C), leaves the estimator
+        exactly as it was before ``fit``.
         """
         self._check_hyperparameters()
         kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
@@ -243,8 +245,12 @@ class BaseClassifier:
         if missing:  # pragma: no cover - a programming error, not a user's
             raise TypeError(f"fitted state without {sorted(missing)}")
         names = state.pop("feature_names_in_")
-        self.__dict__.update(state)
-        store_feature_names(self, names)
+        new = {**self.__dict__, **state}
+        if names is None:  # fitted without column names: the attribute is absent, as in scikit-learn
+            new.pop("feature_names_in_", None)
+        else:
+            new["feature_names_in_"] = np.asarray(list(names), dtype=object)
+        self.__dict__ = new  # one assignment: a reader (another thread) sees the old state or the new one
 
     def _check_init_params(self, init_params, n_features: int, n_outputs: int, name: str = "init_params") -> dict:
         expected = self._param_shapes(n_features, n_outputs)
