@@ -83,3 +83,28 @@ def test_attack_fit_on_device1_chunks_split_along_features():
     split = nc.LogisticRegression(solver="newton", alpha=0.01).fit(chunked(X, (40, 2)), y)
     whole = nc.LogisticRegression(solver="newton", alpha=0.01).fit(chunked(X, (40, 4)), y)
     np.testing.assert_allclose(split.params_["W"], whole.params_["W"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd-minibatches"])
+def test_attack_chunks_whose_dtype_differs_from_the_declared_one_train_in_the_declared_dtype(solver):
+    """map_blocks(..., dtype=float64) whose function returns float32 chunks (a careless user's meta): the fit
+    is in float64, as declared and as params_ says, not silently in the chunks' float32."""
+    values = X.astype(np.float32).astype(np.float64)  # what the float32 chunks hold, exactly, in float64
+
+    def float32_on_device1(block):
+        return xs.asarray(block.astype(np.float32), device=DEVICE1)
+
+    lying = da.from_array(values, chunks=(30, 4)).map_blocks(float32_on_device1, dtype=np.float64,
+                                                              meta=np.empty((0, 0)))
+    if solver == "gd-minibatches":
+        def make():
+            return nc.NeuralNet((3,), optimizer="adam", learning_rate=0.05, batch_size=30, max_iter=5, random_state=0)
+    else:
+        def make():
+            return nc.LogisticRegression(solver=solver, alpha=0.01)
+    model = make().fit(lying, y)
+    reference = make().fit(chunked(values, (30, 4)), y)
+    assert all(value.dtype == np.float64 for value in model.params_.values())
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
+    for key, value in reference.params_.items():
+        np.testing.assert_allclose(model.params_[key], value, rtol=1e-10, atol=1e-12)
