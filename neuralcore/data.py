@@ -241,14 +241,18 @@ class ChunkedData:
 
 
 def _to_chunk(X_block, params: dict, Y_block=None):
-    """The host parameters (and targets) on the chunk's library, device and dtype (no copy for NumPy)."""
+    """The chunk, the host parameters and targets on the chunk's library and device, all in the parameters'
+    (working) dtype: a chunk may hold another dtype than its Dask array declares (``map_blocks(..., dtype=)``
+    is the caller's word), and is then cast where it is (no copy when it agrees)."""
     placement = backend_of(X_block)
-    placed = {key: to_backend(value, placement, dtype=X_block.dtype) for key, value in params.items()}
-    return placement, placed, None if Y_block is None else to_backend(Y_block, placement, dtype=X_block.dtype)
+    dtype = to_numpy_dtype(next(iter(params.values())).dtype).name
+    X_block = to_backend(X_block, placement, dtype=dtype)
+    placed = {key: to_backend(value, placement, dtype=dtype) for key, value in params.items()}
+    return placement, X_block, placed, None if Y_block is None else to_backend(Y_block, placement, dtype=dtype)
 
 
 def _on_chunk(loss_and_grads, params, X_block, Y_block):
-    _, placed, Y = _to_chunk(X_block, params, Y_block)
+    _, X_block, placed, Y = _to_chunk(X_block, params, Y_block)
     return loss_and_grads(placed, X_block, Y)
 
 
@@ -262,12 +266,12 @@ def _weighted_terms(loss_and_grads, params, X_block, Y_block):
 
 
 def _correct(logits_fn, params, X_block, Y_block):
-    placement, placed, Y = _to_chunk(X_block, params, Y_block)
+    placement, X_block, placed, Y = _to_chunk(X_block, params, Y_block)
     return int(correct_from_logits(logits_fn(placed, X_block, placement.xp), Y, xp=placement.xp))
 
 
 def _weighted_hessian(hessian_fn, params, X_block):
-    _, placed, _ = _to_chunk(X_block, params)
+    _, X_block, placed, _ = _to_chunk(X_block, params)
     return to_numpy(hessian_fn(placed, X_block)) * X_block.shape[0]
 
 

@@ -473,7 +473,10 @@ def to_numpy(x) -> np.ndarray:
     if aac.is_torch_array(x):
         return x.detach().cpu().resolve_conj().numpy()
     if aac.is_dask_array(x):
-        return np.asarray(x.compute())
+        # each chunk to the host where it is, then the join: Dask's own join would feed device chunks
+        # (CuPy, another library's) to NumPy
+        meta = np.empty((0,) * x.ndim, dtype=x.dtype)
+        return np.asarray(x.map_blocks(to_numpy, dtype=x.dtype, meta=meta).compute())
     if aac.is_jax_array(x):
         return np.asarray(x)
     require_host_export(x)
@@ -625,8 +628,21 @@ def is_chunked(x) -> bool:
 
 
 def whole_rows(x):
-    """A chunked 2-D array with the feature axis in one chunk, so that each block holds whole samples."""
-    return x.rechunk({1: -1}) if x.ndim == 2 and x.numblocks[1] != 1 else x
+    """A chunked 2-D array with the feature axis in one chunk, so that each block holds whole samples.
+
+    The column blocks of each row block are joined in their own library and on their own device (a Dask
+    rechunk would join them with NumPy, which a GPU's or another library's chunks do not survive).
+    """
+    if x.ndim != 2 or x.numblocks[1] == 1:
+        return x
+    import dask.array as da
+
+    return da.blockwise(_join_columns, "ij", x, "ik", new_axes={"j": x.shape[1]}, dtype=x.dtype, meta=x._meta)
+
+
+def _join_columns(blocks):
+    xp = aac.array_namespace(*blocks)
+    return xp.concat(list(blocks), axis=1)
 
 
 def chunk_rows(x) -> list:
