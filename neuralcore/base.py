@@ -20,6 +20,7 @@ contract: ``get_params``, :meth:`~BaseClassifier.param_shapes`,
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 
@@ -276,6 +277,23 @@ class BaseClassifier:
         parameters were trained with (a model file's).
         """
         state.setdefault("_fitted_with", self._prediction_settings())
+        unknown, missing = sorted(set(state) - set(FITTED_ATTRIBUTES)), sorted(set(FITTED_ATTRIBUTES) - set(state))
+        if unknown or missing:  # an unknown key would be set as an attribute (a hyperparameter, even)
+            raise TypeError(f"restore takes the fitted state ({', '.join(FITTED_ATTRIBUTES)}); "
+                            f"unknown: {unknown}, missing: {missing}")
+        self._check_fitted(state)  # trained for other hyperparameters than this estimator's: refused
+        params, classes = state["params_"], np.asarray(state["classes_"])
+        if not isinstance(params, dict) or classes.ndim != 1:
+            raise TypeError(f"params_ must be a dict of arrays and classes_ 1-D, got {type(params).__name__} "
+                            f"and shape {classes.shape}")
+        expected = self.param_shapes(state["n_features_in_"], classes.shape[0])
+        if set(params) != set(expected):
+            raise ValueError(f"params_ must have exactly the keys {sorted(expected)}, got {sorted(params)}")
+        for key, shape in expected.items():
+            if tuple(params[key].shape) != tuple(shape):
+                raise ValueError(f"params_[{key!r}] has shape {tuple(params[key].shape)}, but {shape} for "
+                                 f"n_features_in_={state['n_features_in_']}, {classes.shape[0]} classes and "
+                                 "these hyperparameters")
         self._set_fitted(**state)
         return self
 
@@ -290,7 +308,8 @@ class BaseClassifier:
                              "with those: set them back, or fit again")
 
     def _prediction_settings(self) -> dict:
-        return {name: getattr(self, name) for name in self._PREDICTION_HYPERPARAMETERS}
+        # a snapshot: a list mutated in place after fit (hidden_units.append) must read as changed
+        return copy.deepcopy({name: getattr(self, name) for name in self._PREDICTION_HYPERPARAMETERS})
 
     # -------------------------------------------------------------------- prediction
 
@@ -417,6 +436,18 @@ class BaseClassifier:
         serializable) comes back as ``metadata_``.
         """
         return persistence.save(self, path, metadata=metadata)
+
+    def __copy__(self):
+        # copy and deepcopy would otherwise go through __getstate__ (pickle's) and move the copy to NumPy
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __deepcopy__(self, memo):
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        twin.__dict__.update(copy.deepcopy(self.__dict__, memo))  # arrays stay on their backend and device
+        return twin
 
     def __getstate__(self):
         state = self.__dict__.copy()
