@@ -101,7 +101,14 @@ class BaseClassifier:
 
     @classmethod
     def _param_names(cls) -> list:
-        return sorted(name for name in inspect.signature(cls.__init__).parameters if name != "self")
+        parameters = inspect.signature(cls.__init__).parameters
+        for name, parameter in parameters.items():  # scikit-learn's rule: get_params reads the names of __init__
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                star = "*" if parameter.kind == parameter.VAR_POSITIONAL else "**"
+                raise TypeError(f"{cls.__qualname__}.__init__ takes {star}{name}: an estimator must name every "
+                                "hyperparameter in the signature of its __init__ (get_params, clone and model "
+                                "files read them from there)")
+        return sorted(name for name in parameters if name != "self")
 
     def get_params(self, deep: bool = True) -> dict:
         """Hyperparameters as a dict (scikit-learn's contract)."""
@@ -275,6 +282,14 @@ class BaseClassifier:
 
         ``_fitted_with`` may be left out: the current hyperparameters are then taken as those the
         parameters were trained with (a model file's).
+
+        Raises
+        ------
+        TypeError
+            A key that is not a fitted attribute, or one missing.
+        ValueError
+            Parameters whose keys or shapes do not fit ``n_features_in_``, ``classes_`` and the
+            hyperparameters, or a ``_fitted_with`` other than the current hyperparameters. Nothing is set.
         """
         state.setdefault("_fitted_with", self._prediction_settings())
         unknown, missing = sorted(set(state) - set(FITTED_ATTRIBUTES)), sorted(set(FITTED_ATTRIBUTES) - set(state))
@@ -319,6 +334,10 @@ class BaseClassifier:
         # thread meanwhile must not pair this prediction's logits with that fit's classes_.
         state = self.__dict__.copy()
         self._check_fitted(state)
+        # ... and the prediction runs on that snapshot, with the settings just checked: a set_params on another
+        # thread meanwhile must not send these parameters through another activation
+        model = type(self).__new__(type(self))
+        model.__dict__.update({**state, **state.get("_fitted_with", {})})
         params, classes = state["params_"], state["classes_"]
         check_feature_names(state.get("feature_names_in_"), X, owner=type(self).__name__)
         if is_chunked(X):
@@ -330,11 +349,11 @@ class BaseClassifier:
             K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "log_proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
-            chunk_output = functools.partial(_chunk_output, type(self), self.get_params(), fitted, kind)
+            chunk_output = functools.partial(_chunk_output, type(self), model.get_params(), fitted, kind)
             return map_row_chunks(X, chunk_output, columns, dtype)
         placement = backend_of(next(iter(params.values())))
         with device_context(placement):  # the model's device, whatever device is current
-            return self._output_on(X, kind, placement, params, classes, state["n_features_in_"])
+            return model._output_on(X, kind, placement, params, classes, state["n_features_in_"])
 
     def _output_on(self, X, kind: str, placement, params, classes, n_features):
         work_dtype = dtype_name(next(iter(params.values())).dtype)

@@ -88,7 +88,9 @@ def save(model, path, *, metadata: dict | None = None) -> str:
     ------
     ValueError
         The model or ``metadata`` is something :func:`load` would refuse (``classes_`` or
-        hyperparameters changed after fit, ``metadata`` not a dict...): nothing is written.
+        hyperparameters changed after fit, ``metadata`` not a dict...), or its class is not the one
+        :func:`load` would return for its name (a subclass not registered with :func:`register`):
+        nothing is written.
     TypeError
         ``metadata`` is not JSON-serializable.
     OSError

@@ -127,3 +127,38 @@ class TestModelFilesOfSubclasses:
         with pytest.raises(ValueError, match="TwoLayerNet"):
             persistence.register(TwoLayerNet)
         assert persistence.ESTIMATORS["TwoLayerNet"] is nc.TwoLayerNet
+
+
+class TestPredictWhileSetParams:
+    """A thread calling set_params(activation=...) while another predicts (made deterministic: the change
+    lands after the prediction checked the fitted settings, before its forward pass) must not make the
+    fitted parameters predict through another activation: the prediction uses the settings it checked."""
+
+    @pytest.mark.parametrize("kind", ["predict_proba", "decision_function"])
+    def test_attack_set_params_mid_prediction(self, backend_case, monkeypatch, kind):
+        from neuralcore import base
+
+        Xb = backend_case.asarray(X)
+        model = nc.NeuralNet((3,), activation="tanh", max_iter=5, random_state=0, dtype=backend_case.dtype)
+        model.fit(Xb, Y)
+        expected = backend_case.to_numpy(getattr(model, kind)(Xb))
+        check_X = base.check_X
+
+        def check_X_then_set_params(*args, **kwargs):
+            model.set_params(activation="sigmoid")  # what another thread's set_params(...).fit(...) does first
+            return check_X(*args, **kwargs)
+
+        monkeypatch.setattr(base, "check_X", check_X_then_set_params)
+        got = backend_case.to_numpy(getattr(model, kind)(Xb))
+        np.testing.assert_array_equal(got, expected)
+
+
+class TestSubclassSignature:
+    def test_attack_subclass_with_kwargs_in_init(self):
+        class MyNet(nc.TwoLayerNet):
+            def __init__(self, hidden_units=4, extra=1, **kwargs):
+                super().__init__(hidden_units=hidden_units, **kwargs)
+                self.extra = extra
+
+        with pytest.raises(TypeError, match=r"MyNet.__init__.*\*\*kwargs.*every hyperparameter"):
+            MyNet().get_params()  # was: AttributeError 'MyNet' object has no attribute 'kwargs'
