@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import numpy as np
 import pytest
@@ -162,3 +163,34 @@ class TestSubclassSignature:
 
         with pytest.raises(TypeError, match=r"MyNet.__init__.*\*\*kwargs.*every hyperparameter"):
             MyNet().get_params()  # was: AttributeError 'MyNet' object has no attribute 'kwargs'
+
+
+class TestTrainOutOntoData:
+    """`train --out` onto existing data is refused (2035fde); by the file it would replace, not the name typed."""
+
+    @pytest.fixture(autouse=True)
+    def _in_tmp(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("NEURALCORE_BACKEND", raising=False)
+
+    def test_attack_out_npz_symlink_to_a_csv_data_file(self, capsys):
+        from .cli_helpers import fails
+
+        with open("data.csv", "w") as handle:
+            handle.write("keep me\n")
+        os.symlink("data.csv", "model.npz")
+        fails(capsys, "train", "xor:n_samples=20", "--iterations", 2, "--quiet", "--out", "model.npz",
+              match="is an existing CSV data file")
+        assert open("data.csv").read() == "keep me\n"
+
+    def test_attack_out_onto_an_npz_data_file(self, capsys):
+        from .cli_helpers import cli, fails
+
+        np.savez("data.npz", X=X, y=Y)
+        fails(capsys, "train", "xor:n_samples=20", "--iterations", 2, "--quiet", "--out", "data.npz",
+              match="--out data.npz is an existing NPZ data file")
+        np.testing.assert_array_equal(np.load("data.npz")["X"], X)
+        # an existing model file is what --out replaces
+        assert cli(capsys, "train", "xor:n_samples=20", "--iterations", 2, "--quiet", "--out", "m.npz")[0] == 0
+        assert cli(capsys, "train", "xor:n_samples=20", "--iterations", 3, "--quiet", "--out", "m.npz")[0] == 0
+        assert nc.load("m.npz").n_iter_ == 3
