@@ -20,6 +20,7 @@ contract: ``get_params``, :meth:`~BaseClassifier.param_shapes`,
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 
@@ -100,7 +101,14 @@ class BaseClassifier:
 
     @classmethod
     def _param_names(cls) -> list:
-        return sorted(name for name in inspect.signature(cls.__init__).parameters if name != "self")
+        parameters = inspect.signature(cls.__init__).parameters
+        for name, parameter in parameters.items():  # scikit-learn's rule: get_params reads the names of __init__
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                star = "*" if parameter.kind == parameter.VAR_POSITIONAL else "**"
+                raise TypeError(f"{cls.__qualname__}.__init__ takes {star}{name}: an estimator must name every "
+                                "hyperparameter in the signature of its __init__ (get_params, clone and model "
+                                "files read them from there)")
+        return sorted(name for name in parameters if name != "self")
 
     def get_params(self, deep: bool = True) -> dict:
         """Hyperparameters as a dict (scikit-learn's contract)."""
@@ -280,8 +288,33 @@ class BaseClassifier:
 
         ``_fitted_with`` may be left out: the current hyperparameters are then taken as those the
         parameters were trained with (a model file's).
+
+        Raises
+        ------
+        TypeError
+            A key that is not a fitted attribute, or one missing.
+        ValueError
+            Parameters whose keys or shapes do not fit ``n_features_in_``, ``classes_`` and the
+            hyperparameters, or a ``_fitted_with`` other than the current hyperparameters. Nothing is set.
         """
         state.setdefault("_fitted_with", self._prediction_settings())
+        unknown, missing = sorted(set(state) - set(FITTED_ATTRIBUTES)), sorted(set(FITTED_ATTRIBUTES) - set(state))
+        if unknown or missing:  # an unknown key would be set as an attribute (a hyperparameter, even)
+            raise TypeError(f"restore takes the fitted state ({', '.join(FITTED_ATTRIBUTES)}); "
+                            f"unknown: {unknown}, missing: {missing}")
+        self._check_fitted(state)  # trained for other hyperparameters than this estimator's: refused
+        params, classes = state["params_"], np.asarray(state["classes_"])
+        if not isinstance(params, dict) or classes.ndim != 1:
+            raise TypeError(f"params_ must be a dict of arrays and classes_ 1-D, got {type(params).__name__} "
+                            f"and shape {classes.shape}")
+        expected = self.param_shapes(state["n_features_in_"], classes.shape[0])
+        if set(params) != set(expected):
+            raise ValueError(f"params_ must have exactly the keys {sorted(expected)}, got {sorted(params)}")
+        for key, shape in expected.items():
+            if tuple(params[key].shape) != tuple(shape):
+                raise ValueError(f"params_[{key!r}] has shape {tuple(params[key].shape)}, but {shape} for "
+                                 f"n_features_in_={state['n_features_in_']}, {classes.shape[0]} classes and "
+                                 "these hyperparameters")
         self._set_fitted(**state)
         return self
 
@@ -296,7 +329,8 @@ class BaseClassifier:
                              "with those: set them back, or fit again")
 
     def _prediction_settings(self) -> dict:
-        return {name: getattr(self, name) for name in self._PREDICTION_HYPERPARAMETERS}
+        # a snapshot: a list mutated in place after fit (hidden_units.append) must read as changed
+        return copy.deepcopy({name: getattr(self, name) for name in self._PREDICTION_HYPERPARAMETERS})
 
     # -------------------------------------------------------------------- prediction
 
@@ -306,6 +340,10 @@ class BaseClassifier:
         # thread meanwhile must not pair this prediction's logits with that fit's classes_.
         state = self.__dict__.copy()
         self._check_fitted(state)
+        # ... and the prediction runs on that snapshot, with the settings just checked: a set_params on another
+        # thread meanwhile must not send these parameters through another activation
+        model = type(self).__new__(type(self))
+        model.__dict__.update({**state, **state.get("_fitted_with", {})})
         params, classes = state["params_"], state["classes_"]
         check_feature_names(state.get("feature_names_in_"), X, owner=type(self).__name__)
         if is_chunked(X):
@@ -317,11 +355,11 @@ class BaseClassifier:
             K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "log_proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
-            chunk_output = functools.partial(_chunk_output, type(self), self.get_params(), fitted, kind)
+            chunk_output = functools.partial(_chunk_output, type(self), model.get_params(), fitted, kind)
             return map_row_chunks(X, chunk_output, columns, dtype)
         placement = backend_of(next(iter(params.values())))
         with device_context(placement):  # the model's device, whatever device is current
-            return self._output_on(X, kind, placement, params, classes, state["n_features_in_"])
+            return model._output_on(X, kind, placement, params, classes, state["n_features_in_"])
 
     def _output_on(self, X, kind: str, placement, params, classes, n_features):
         work_dtype = dtype_name(next(iter(params.values())).dtype)
@@ -423,6 +461,18 @@ class BaseClassifier:
         serializable) comes back as ``metadata_``.
         """
         return persistence.save(self, path, metadata=metadata)
+
+    def __copy__(self):
+        # copy and deepcopy would otherwise go through __getstate__ (pickle's) and move the copy to NumPy
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __deepcopy__(self, memo):
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        twin.__dict__.update(copy.deepcopy(self.__dict__, memo))  # arrays stay on their backend and device
+        return twin
 
     def __getstate__(self):
         state = self.__dict__.copy()

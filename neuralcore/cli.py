@@ -554,6 +554,18 @@ def _sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+def _is_npz_data(path: str) -> bool:
+    """Whether ``path`` is a NumPy archive that is no model file (data a model must not replace)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        return False  # not an archive: nothing np.load would read as data
+    return "metadata.npy" not in names and any(name.endswith(".npy") for name in names)
+
+
 def _check_outputs(outputs: dict, inputs: dict) -> None:
     """Each output path writable, none the same file as another output or as an input of the command."""
     from .loaders import _SUFFIXES
@@ -568,11 +580,14 @@ def _check_outputs(outputs: dict, inputs: dict) -> None:
         for name, source in inputs.items():
             if source and os.path.exists(source) and os.path.exists(target) and os.path.samefile(source, target):
                 raise ValueError(f"{option} {path} is the {name} file this command reads: refusing to overwrite it")
-        data_format = _SUFFIXES.get(os.path.splitext(path)[1].lower())
-        if option == "--out" and "MODEL" not in inputs and data_format in ("csv", "hdf5") and os.path.exists(target):
-            # a model written over an existing data file would destroy the data: a slip, never a wish
-            raise ValueError(f"--out {path} is an existing {data_format.upper()} data file; a model file is a .npz "
-                             "archive: give another path (e.g. model.npz)")
+        if option == "--out" and "MODEL" not in inputs and os.path.isfile(target):
+            # a model written over an existing data file would destroy the data: a slip, never a wish. Judged by
+            # the file that would be replaced (a symlink model.npz -> data.csv), and an .npz by its members
+            data_format = _SUFFIXES.get(os.path.splitext(target)[1].lower()) or _SUFFIXES.get(
+                os.path.splitext(path)[1].lower())
+            if data_format in ("csv", "hdf5") or (data_format == "npz" and _is_npz_data(target)):
+                raise ValueError(f"--out {path} is an existing {data_format.upper()} data file; a model file is a "
+                                 ".npz archive: give another path (e.g. model.npz)")
         if target in seen:
             raise ValueError(f"{option} and {seen[target]} name the same file ({path}): give two different files")
         seen[target] = option

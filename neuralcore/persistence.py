@@ -53,8 +53,17 @@ def register(cls):
     n_classes)`` (which validates the hyperparameters), ``fitted_state()``
     and ``restore(**state)`` (see :class:`neuralcore.base.BaseClassifier`).
     """
-    ESTIMATORS[cls.__name__] = cls
+    known = ESTIMATORS.get(cls.__name__)
+    if known is not None and known is not cls and (known.__module__, known.__qualname__) in _BUILTIN:
+        raise ValueError(f"cannot register {cls.__module__}.{cls.__qualname__}: the name {cls.__name__!r} is "
+                         f"neuralcore's {known.__qualname__}, which model files of that name must load as; "
+                         "give your class another name")
+    ESTIMATORS[cls.__name__] = cls  # a class redefined under its own name (a re-run notebook cell) replaces itself
     return cls
+
+
+#: neuralcore's own estimators, which no other class may replace in :data:`ESTIMATORS`.
+_BUILTIN = {("neuralcore.estimators", name) for name in ("LogisticRegression", "TwoLayerNet", "NeuralNet")}
 
 
 def save(model, path, *, metadata: dict | None = None) -> str:
@@ -79,13 +88,22 @@ def save(model, path, *, metadata: dict | None = None) -> str:
     ------
     ValueError
         The model or ``metadata`` is something :func:`load` would refuse (``classes_`` or
-        hyperparameters changed after fit, ``metadata`` not a dict...): nothing is written.
+        hyperparameters changed after fit, ``metadata`` not a dict...), or its class is not the one
+        :func:`load` would return for its name (a subclass not registered with :func:`register`):
+        nothing is written.
     TypeError
         ``metadata`` is not JSON-serializable.
     OSError
         ``path`` cannot be written (see :func:`neuralcore.files.check_output_path`).
     """
     state = model.fitted_state()
+    name = type(model).__name__
+    if ESTIMATORS.get(name) is not type(model):  # it would load as another class, or not at all
+        raise ValueError(f"cannot save {type(model).__module__}.{type(model).__qualname__}: model files name "
+                         f"their class, and {name!r} is " + ("not registered; decorate the class with "
+                         "neuralcore.persistence.register" if name not in ESTIMATORS else
+                         f"{ESTIMATORS[name].__module__}.{ESTIMATORS[name].__qualname__}, which load would "
+                         "return instead; give your class another name and register it") + "; nothing was written")
     path = os.fspath(path)
     check_output_path(path, what="model file")
     if metadata is not None and not isinstance(metadata, dict):
