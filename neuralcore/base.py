@@ -322,7 +322,8 @@ class BaseClassifier:
         state = self.__dict__ if state is None else state
         if "params_" not in state:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
-        changed = {k: v for k, v in state.get("_fitted_with", {}).items() if not _same(getattr(self, k), v)}
+        changed = {k: v for k, v in state.get("_fitted_with", {}).items()
+                   if not _same(self._canonical(k, getattr(self, k)), self._canonical(k, v))}
         if changed:  # the parameters were trained for other settings: their predictions would be wrong
             settings = ", ".join(f"{k}={v!r} (now {getattr(self, k)!r})" for k, v in changed.items())
             raise ValueError(f"this {type(self).__name__} was fitted with {settings}; its parameters predict only "
@@ -331,6 +332,11 @@ class BaseClassifier:
     def _prediction_settings(self) -> dict:
         # a snapshot: a list mutated in place after fit (hidden_units.append) must read as changed
         return copy.deepcopy({name: getattr(self, name) for name in self._PREDICTION_HYPERPARAMETERS})
+
+    def _canonical(self, name: str, value):
+        """A hyperparameter's value in the one spelling that compares equal for equal models
+        (a subclass says, e.g. ``hidden_units=[3]``, ``(3,)`` and ``3`` are one network)."""
+        return value
 
     # -------------------------------------------------------------------- prediction
 

@@ -435,16 +435,17 @@ class NeuralNet(BaseClassifier):
         check_choice("activation", self.activation, tuple(ACTIVATIONS))
         check_number("init_scale", self.init_scale, positive=True)
 
+    def _canonical(self, name, value):
+        if name != "hidden_units":
+            return value
+        try:
+            return _layer_sizes(value)
+        except (TypeError, ValueError):
+            return value  # not a valid spelling: compared as it is (and refused by fit with a clear message)
+
     def _layers(self) -> tuple:
         """``hidden_units`` as a tuple of ints (an int is one layer), checked."""
-        units = self.hidden_units
-        if isinstance(units, numbers.Integral) and not isinstance(units, bool):
-            units = (units,)
-        if isinstance(units, (str, bytes)) or not isinstance(units, (tuple, list)):
-            raise TypeError(f"hidden_units must be an int or a sequence of ints, got {type(units).__name__}")
-        for index, size in enumerate(units):
-            check_int(f"hidden_units[{index}]", size, minimum=1)
-        return tuple(int(size) for size in units)
+        return _layer_sizes(self.hidden_units)
 
     def _param_shapes(self, n_features, n_outputs):
         return network.param_shapes(n_features, self._layers(), n_outputs)
@@ -461,6 +462,17 @@ class NeuralNet(BaseClassifier):
 
     def _logits(self, params, X, xp):
         return network.logits(params, X, activation=self.activation, xp=xp)
+
+
+def _layer_sizes(units) -> tuple:
+    """``hidden_units`` as a tuple of ints (an int is one layer), checked."""
+    if isinstance(units, numbers.Integral) and not isinstance(units, bool):
+        units = (units,)
+    if isinstance(units, (str, bytes)) or not isinstance(units, (tuple, list)):
+        raise TypeError(f"hidden_units must be an int or a sequence of ints, got {type(units).__name__}")
+    for index, size in enumerate(units):
+        check_int(f"hidden_units[{index}]", size, minimum=1)
+    return tuple(int(size) for size in units)
 
 
 # The hyperparameters the estimators share are documented once.

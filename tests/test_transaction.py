@@ -136,3 +136,16 @@ def test_training_settings_changed_after_fit_are_fine(tmp_path):
     model.set_params(max_iter=5, learning_rate=0.1, verbose=1)
     model.predict(X)
     assert nc.load(model.save(tmp_path / "m.npz")).max_iter == 5
+
+
+@pytest.mark.parametrize("spelling", [[4], (4,), 4, np.int64(4), [np.int32(4)]])
+def test_equal_spellings_of_hidden_units_are_the_same_model(spelling, tmp_path):
+    """A loaded model says hidden_units=(4,) (JSON has lists, we give tuples back); a grid search's
+    best_params_ may say [4] or 4: the same network, so predictions and save go on."""
+    model = nc.NeuralNet([4], max_iter=5, random_state=0, backend="numpy").fit(X, Y01)
+    loaded = nc.load(model.save(tmp_path / "m.npz"))
+    loaded.set_params(hidden_units=spelling)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    loaded.save(tmp_path / "again.npz")
+    with pytest.raises(ValueError, match=r"was fitted with hidden_units=\(4,\)"):
+        loaded.set_params(hidden_units=(4, 2)).predict(X)
