@@ -245,6 +245,7 @@ def _train(args) -> int:
         if args.activation is not None:
             common["activation"] = args.activation
         model = (TwoLayerNet if args.model == "two-layer" else NeuralNet)(**common)
+    _check_model(model)
     say = _Printer(quiet=args.json)
     why = ""
     if (args.backend or _env() or "auto") == "auto":
@@ -317,6 +318,25 @@ def _layer_sizes(text: str) -> tuple:
     if not sizes or any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"--hidden-units must be at least 1 for every layer, got {text!r}")
     return sizes
+
+
+#: The command line's name for each hyperparameter it sets (errors name what the user typed).
+FLAGS = {"max_iter": "--iterations", "random_state": "--seed", "learning_rate": "--learning-rate",
+         "batch_size": "--batch-size", "hidden_units": "--hidden-units", "alpha": "--alpha", "init": "--init",
+         "activation": "--activation", "optimizer": "--optimizer", "solver": "--solver", "dtype": "--dtype",
+         "backend": "--backend"}
+
+
+def _check_model(model):
+    """The estimator's own hyperparameter checks, before any output, with its messages in the flags' names."""
+    try:
+        model.param_shapes(1, 2)  # validates every hyperparameter; the sizes are placeholders
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for name, flag in FLAGS.items():
+            message = re.sub(rf"(?<![\w-]){name}='?([\w.+-]*)'?", rf"{flag} \1", message)  # solver='gd'
+            message = re.sub(rf"(?<![\w-]){name}(?![\w])", flag, message)
+        raise type(error)(message) from None
 
 
 def _check_model_options(args):

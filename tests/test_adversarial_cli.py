@@ -130,17 +130,17 @@ def test_edge_dataset_spec_trains(capsys, spec):
 
 
 @pytest.mark.parametrize("option, value, match", [
-    ("--iterations", "-1", "max_iter must be at least 1, got -1"),
-    ("--iterations", "0", "max_iter must be at least 1, got 0"),
-    ("--learning-rate", "nan", "learning_rate must be finite, got nan"),
-    ("--learning-rate", "inf", "learning_rate must be finite"),
-    ("--learning-rate", "1e400", "learning_rate must be finite"),
-    ("--learning-rate", "-1", "learning_rate must be a positive finite number"),
-    ("--learning-rate", "0", "learning_rate must be a positive finite number"),
-    ("--alpha", "nan", "alpha must be finite"),
-    ("--alpha", "-1", "alpha must be at least 0"),
-    ("--batch-size", "0", "batch_size must be at least 1"),
-    ("--seed", "-1", "random_state must be a non-negative integer"),
+    ("--iterations", "-1", "--iterations must be at least 1, got -1"),
+    ("--iterations", "0", "--iterations must be at least 1, got 0"),
+    ("--learning-rate", "nan", "--learning-rate must be finite, got nan"),
+    ("--learning-rate", "inf", "--learning-rate must be finite"),
+    ("--learning-rate", "1e400", "--learning-rate must be finite"),
+    ("--learning-rate", "-1", "--learning-rate must be a positive finite number"),
+    ("--learning-rate", "0", "--learning-rate must be a positive finite number"),
+    ("--alpha", "nan", "--alpha must be finite"),
+    ("--alpha", "-1", "--alpha must be at least 0"),
+    ("--batch-size", "0", "--batch-size must be at least 1"),
+    ("--seed", "-1", "--seed must be a non-negative integer"),
     ("--backend", "junk", "unknown backend 'junk'"),
     ("--backend", "", "unknown backend ''"),
     ("--backend", ":", "unknown backend ''"),
@@ -197,8 +197,8 @@ def test_predict_out_empty_exits_2(capsys, files):
     (["--model", "logistic", "--activation", "relu"], "--activation applies to --model two-layer"),
     (["--model", "logistic", "--solver", "lbfgs", "--learning-rate", "5"], "--learning-rate applies to --solver gd"),
     (["--solver", "newton"], "--solver lbfgs/newton applies to --model logistic"),
-    (["--model", "logistic", "--solver", "lbfgs", "--batch-size", "10"], "batch_size applies to solver='gd'"),
-    (["--model", "logistic", "--solver", "newton", "--optimizer", "adam"], "optimizer applies to solver='gd'"),
+    (["--model", "logistic", "--solver", "lbfgs", "--batch-size", "10"], "--batch-size applies to --solver gd, not to --solver lbfgs"),
+    (["--model", "logistic", "--solver", "newton", "--optimizer", "adam"], "--optimizer applies to --solver gd, not to --solver newton"),
     (["--target", "label"], "--target applies to CSV files, not to 'xor:n_samples=20'"),
     (["--x-key", "X"], "--x-key applies to .npz and HDF5 files"),
     (["--y-key", "y"], "--y-key applies to .npz and HDF5 files"),
@@ -486,3 +486,14 @@ def test_ctrl_c_during_training(files):
         process.kill()
     assert process.returncode == 130 and err == "neuralcore: interrupted\n", (process.returncode, err)
     assert not (files / "never.npz").exists()
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--iterations", "0"], "--iterations"), (["--seed", "-3"], "--seed"), (["--batch-size", "0"], "--batch-size"),
+    (["--learning-rate", "-2"], "--learning-rate"), (["--model", "network", "--alpha", "nan"], "--alpha"),
+])
+def test_hyperparameter_errors_name_the_flag_and_come_before_any_output(capsys, args, flag):
+    status = main(["train", "xor:n_samples=20", *args])
+    out, err = capsys.readouterr()
+    assert status == 1 and out == ""  # nothing printed before the error: not the backend, not the data
+    assert err.startswith(f"neuralcore: error: {flag} ") and "_" not in err.split(":")[2].split()[0]
