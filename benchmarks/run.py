@@ -8,6 +8,7 @@ same process, after warm-up, as medians of repeats; results are ratios.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -21,7 +22,7 @@ import numpy as np
 import neuralcore as nc
 from neuralcore import device as nc_device
 from neuralcore import kernels
-from neuralcore import logistic, train, two_layer
+from neuralcore import logistic, network, train, two_layer
 from neuralcore.optim import gradient_descent
 
 from .common import (
@@ -170,8 +171,8 @@ def case_deep(args, rng):
         params.update({f"b{l + 1}": nc_device.to_backend(np.zeros(W.shape[1], np.float32), backend)
                        for l, W in enumerate(Ws_host)})
         steps = 2 if args.quick else (20 if backend.name == "cupy" else 3)
-        estimator = nc.NeuralNet((1024, 1024))
-        step_functions = estimator._steps(nc.data.ArrayData(X, Y))
+        step_functions = train.Steps(functools.partial(network.loss_and_grads, activation="relu"),
+                                     functools.partial(network.gd_step, activation="relu"))
 
         def ours():
             result = train.train(step_functions, params, (X, Y), optimizer=gradient_descent(0.01), max_iter=steps)

@@ -35,6 +35,7 @@ from .device import (
     backend_of,
     device_context,
     is_chunked,
+    is_host,
     label_array,
     map_row_chunks,
     resolve_backend,
@@ -370,7 +371,7 @@ class BaseClassifier:
     def _output_on(self, X, kind: str, placement, params, classes, n_features):
         work_dtype = dtype_name(next(iter(params.values())).dtype)
         Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features)
-        xp, host = placement.xp, backend_of(X).name == "numpy"
+        xp, host = placement.xp, is_host(X)
         Z = self._logits(params, Xb, xp)
         if kind == "labels":
             index = predicted_index(Z, xp=xp)

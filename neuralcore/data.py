@@ -48,6 +48,7 @@ from .device import (
     get_namespace,
     is_chunked,
     is_host,
+    resolve_backend,
     to_backend,
     to_numpy,
     to_numpy_dtype,
@@ -78,17 +79,15 @@ class ArrayData:
             raise ValueError(f"X has {X.shape[0]} samples but Y has {Y.shape[0]}; they must match")
         check_int("batch_size", batch_size, minimum=1, allow_none=True)
         self.X, self.Y = X, Y
-        self.xp = self.model_xp = backend_of(X).xp
+        placement = backend_of(X)
+        self.xp = self.model_xp = placement.xp
         self.n_samples, self.n_outputs = int(X.shape[0]), int(Y.shape[1])
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.full_batch = batch_size is None or batch_size >= self.n_samples
-        placement = backend_of(X)
         self.placement = placement
         self.backend_name, self.trained_on = placement.name, str(placement)
         self.kernel_input = X  # compiled fast paths are chosen for this array (see neuralcore.kernels)
-
-    fusable = True  # a fused gradient-descent step may replace loss, gradients and update on a batch
 
     @staticmethod
     def on_batch(loss_and_grads):
@@ -96,7 +95,7 @@ class ArrayData:
         return loss_and_grads
 
     def place(self, host_params: dict) -> dict:
-        return {key: to_backend(value, backend_of(self.X), dtype=self.X.dtype) for key, value in host_params.items()}
+        return {key: to_backend(value, self.placement, dtype=self.X.dtype) for key, value in host_params.items()}
 
     def check_params(self, params: dict, name: str = "params"):
         """A ValueError naming the first parameter that is not on this source's library and device."""
@@ -170,7 +169,6 @@ class ChunkedData:
     backend_name, trained_on = "numpy", "dask"  # small host parameters; predictions on Dask input stay lazy
     kernel_input = None  # no compiled fast path over a whole Dask array
     fused = staticmethod(lambda step: None)  # an update on all the data is a graph of chunk terms
-    fusable = False  # a mini-batch step runs where its chunk is (see on_batch), not as a fused host step
 
     def __init__(self, X, Y: np.ndarray, *, batch_size: int | None = None, shuffle: bool = True):
         self.X_blocks = chunk_rows(X)
@@ -191,7 +189,7 @@ class ChunkedData:
 
     def check_params(self, params: dict, name: str = "params"):
         """A ValueError naming the first parameter that is not a host (NumPy) array."""
-        _check_placement(params, backend_of(np.zeros(0)), name)
+        _check_placement(params, resolve_backend("numpy"), name)
 
     def objective(self, loss_and_grads):
         def value_and_grads(params):
@@ -262,7 +260,7 @@ def _weighted_terms(loss_and_grads, params, X_block, Y_block):
     # Computed where the chunk is; only the sums come back to the host.
     cost, grads = _on_chunk(loss_and_grads, params, X_block, Y_block)
     n = X_block.shape[0]
-    return float(cost) * n, {key: to_numpy(value) * n for key, value in grads.items()}, n
+    return float(cost) * n, {key: to_numpy(value) * n for key, value in grads.items()}
 
 
 def _correct(logits_fn, params, X_block, Y_block):

@@ -107,20 +107,21 @@ def _affine(A, W, b):
     return Z
 
 
-def _hidden_outputs(params: dict, X, activation: str, xp) -> list:
-    """``[A0 = X, A1, ..., A(L-1)]``: the inputs of each layer."""
-    outputs = [X]
+def _propagate(params: dict, X, activation: str, xp):
+    """``([A0 = X, A1, ..., A(L-1)], ZL)``: the input of each layer, and the output logits."""
+    keys = layer_keys(params)
+    inputs = [X]
     g = ACTIVATIONS[activation]
-    for W_key, b_key in layer_keys(params)[:-1]:
-        outputs.append(g(_affine(outputs[-1], params[W_key], params[b_key]), xp=xp))
-    return outputs
+    for W_key, b_key in keys[:-1]:
+        inputs.append(g(_affine(inputs[-1], params[W_key], params[b_key]), xp=xp))
+    W_key, b_key = keys[-1]
+    return inputs, _affine(inputs[-1], params[W_key], params[b_key])
 
 
 def logits(params: dict, X, /, *, activation: str = "relu", xp=None):
     """Output logits ``ZL``, shape ``(n_samples, K)``."""
     xp = array_namespace(X) if xp is None else xp
-    W_key, b_key = layer_keys(params)[-1]
-    return _hidden_outputs(params, X, activation, xp)[-1] @ params[W_key] + params[b_key]
+    return _propagate(params, X, activation, xp)[1]
 
 
 def forward(params: dict, X, /, *, activation: str = "relu", xp=None):
@@ -143,9 +144,7 @@ def forward(params: dict, X, /, *, activation: str = "relu", xp=None):
     ((5, 1), (5, 2), (5, 1))
     """
     xp = array_namespace(X) if xp is None else xp
-    inputs = _hidden_outputs(params, X, activation, xp)
-    W_key, b_key = layer_keys(params)[-1]
-    Z = inputs[-1] @ params[W_key] + params[b_key]
+    inputs, Z = _propagate(params, X, activation, xp)
     A = output_activation(Z, xp=xp)
     return A, _cache(params, inputs, Z, A)
 
@@ -199,13 +198,10 @@ def backward(params: dict, cache: dict, Y, /, *, activation: str = "relu", alpha
 def loss_and_grads(params: dict, X, Y, /, *, activation: str = "relu", alpha: float = 0.0, xp=None):
     """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
     xp = array_namespace(X) if xp is None else xp
-    inputs = _hidden_outputs(params, X, activation, xp)
-    keys = layer_keys(params)
-    W_key, b_key = keys[-1]
-    Z = inputs[-1] @ params[W_key] + params[b_key]
+    inputs, Z = _propagate(params, X, activation, xp)
     A, cost = output_and_cross_entropy(Z, Y, xp=xp)
     if alpha:
-        cost = cost + l2_penalty([params[W] for W, _ in keys], alpha, xp=xp)
+        cost = cost + l2_penalty([params[W] for W, _ in layer_keys(params)], alpha, xp=xp)
     return cost, backward(params, _cache(params, inputs, Z, A), Y, activation=activation, alpha=alpha, xp=xp)
 
 

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .data import as_source
-from .device import to_numpy
+from .device import to_numpy, to_numpy_dtype
 from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import Optimizer, apply_updates, plain_rate
 from .progress import Progress, Verbosity
@@ -187,7 +187,7 @@ def train(
     if full_batch:
         whole = _Whole(data.objective(steps.loss_and_grads), data.fused(steps.gd_step) if rate else None, rate)
     else:
-        fused = _Fused(steps.gd_step, rate) if rate is not None and data.fusable else None
+        fused = _Fused(steps.gd_step, rate) if rate is not None and data.fused(steps.gd_step) is not None else None
         batch_loss = data.on_batch(steps.loss_and_grads)
     loss_curve: list[float] = []
     scores: list[float] | None = [] if validation is not None else None
@@ -211,12 +211,14 @@ def train(
             progress.advance()
             if len(pending) < block and epoch < max_iter - 1:
                 continue
-            first = len(loss_curve)
-            costs = _read(xp, [r.cost for r in pending])
+            first, count = len(loss_curve), len(pending)
+            # one read-back (one device sync) per block: the costs, the scores, and the first batch's cost
+            wanted = [r.cost for r in pending] + ([r.score for r in pending] if validation is not None else [])
+            read = _read(xp, wanted + ([start_cost] if first == 0 and not full_batch else []))
+            costs, values = read[:count], (read[count:2 * count] if validation is not None else [None] * count)
             if first == 0:
-                start_cost = _read(xp, [start_cost])[0] if not full_batch else costs[0]
+                start_cost = costs[0] if full_batch else read[-1]
                 limit = _explosion_limit(start_cost)
-            values = _read(xp, [r.score for r in pending]) if validation is not None else [None] * len(pending)
             for offset, (record, value, score_value) in enumerate(zip(pending, costs, values)):
                 index = first + offset
                 if not math.isfinite(value) or value > limit:
@@ -319,12 +321,8 @@ def _epoch(loss_and_grads, params, state, optimizer, data, rng, fused=None):
 
 
 def _block_length(params: dict, wanted: int) -> int:
-    nbytes = sum(int(np.prod(v.shape)) * _itemsize(v) for v in params.values())
+    nbytes = sum(math.prod(v.shape) * to_numpy_dtype(v.dtype).itemsize for v in params.values())
     return max(1, min(wanted, REFERENCE_BUDGET // max(nbytes, 1)))
-
-
-def _itemsize(x) -> int:
-    return 8 if "64" in str(x.dtype) else 4
 
 
 def _read(xp, values) -> list:

@@ -34,9 +34,9 @@ def host_blocks(out):
     parts = []
     for block in out.to_delayed().ravel():
         value = block.compute()
-        if not isinstance(value, np.ndarray):
-            assert value.device == DEVICE1
-            value = np.asarray(value.to_device(xs.__array_namespace_info__().default_device()))
+        assert not isinstance(value, np.ndarray), type(value)  # numeric outputs stay on the chunks' device
+        assert value.device == DEVICE1
+        value = np.asarray(value.to_device(xs.__array_namespace_info__().default_device()))
         parts.append(value)
     return np.concatenate(parts)
 
