@@ -140,3 +140,13 @@ class TestNetworkRecipe:
             full = own_data.neuralcore_network(tol=None).fit(X_train, y_train)
         assert (stopped.n_iter_, round(stopped.score(X_test, y_test), 4)) == (53, 0.6667)
         assert (full.n_iter_, round(full.score(X_test, y_test), 4)) == (1000, 0.9556)
+
+    def test_two_layer_net_is_the_same_network(self):
+        # The README: TwoLayerNet(100, activation="relu", init="he", ...) with the same settings gives the same numbers
+        X_train, _, y_train, _ = scaled("wine")
+        deep = own_data.neuralcore_network(max_iter=20, tol=None).fit(X_train, y_train)
+        settings = {k: v for k, v in deep.get_params().items() if k != "hidden_units"}
+        two_layer = own_data.nc.TwoLayerNet(100, **settings).fit(X_train, y_train)
+        assert sorted(two_layer.params_) == sorted(deep.params_)
+        for key in deep.params_:
+            np.testing.assert_array_equal(two_layer.params_[key], deep.params_[key])
