@@ -460,7 +460,9 @@ class BaseClassifier:
             X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype)
             # the chunks are bare arrays: their names were checked above, once
             fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
-            fitted.update(params_=params, backend_="numpy", feature_names_in_=None)
+            # what predictions need travels into the graph; what continues training does not
+            fitted.update(params_=params, backend_="numpy", feature_names_in_=None, _optimizer_state=None,
+                          _rng_state=None)
             K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "log_proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
