@@ -273,7 +273,13 @@ class BaseClassifier:
         if partial:
             known = _partial_classes(classes, known)
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
-        classes, Y_host = encode_labels(labels, known, dtype=to_numpy_dtype(Xb.dtype))
+        try:
+            classes, Y_host = encode_labels(labels, known, dtype=to_numpy_dtype(Xb.dtype))
+        except ValueError as error:
+            if previous is None or partial:
+                raise
+            raise ValueError(f"{error} (warm_start=True continues the fitted model and its classes_; "
+                             "set warm_start=False to fit from scratch)") from None
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         warm = previous.get("_rng_state") if previous is not None else None
