@@ -44,7 +44,7 @@ from .device import (
     to_numpy,
     to_numpy_dtype,
 )
-from .exceptions import DivergenceError, NotFittedError
+from .exceptions import DivergenceError, NotFittedError, sklearn_compatible
 from .frames import check_feature_names, feature_names_of
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
@@ -93,16 +93,31 @@ class BaseClassifier:
     _PREDICTION_HYPERPARAMETERS: tuple = ()
 
     def __sklearn_tags__(self):
-        """scikit-learn >= 1.6: a classifier, so model selection stratifies and scores by accuracy."""
+        """scikit-learn >= 1.6: what these classifiers take and do, for model selection and its checks.
+
+        A classifier (model selection stratifies and scores by accuracy) of
+        two or more classes, one label per sample, that needs ``y`` and a
+        ``fit``; dense 2-D numbers only (no NaN, no scipy sparse, no text);
+        Array API input trains where it is; a fixed ``random_state`` gives the
+        same model every time.
+        """
         from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags  # only scikit-learn calls this
 
         return Tags(
             estimator_type="classifier",
-            target_tags=TargetTags(required=True),
-            classifier_tags=ClassifierTags(),
-            input_tags=InputTags(),
+            target_tags=TargetTags(required=True, one_d_labels=False, two_d_labels=False, multi_output=False,
+                                   single_output=True),
+            classifier_tags=ClassifierTags(poor_score=False, multi_class=True, multi_label=False),
+            input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=False, categorical=False, string=False,
+                                 dict=False, positive_only=False, pairwise=False),
             array_api_support=True,
+            non_deterministic=False,
+            requires_fit=True,
         )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` (or a load) set the fitted state: what scikit-learn's ``check_is_fitted`` asks."""
+        return "params_" in self.__dict__
 
     # -------------------------------------------------------------- hyperparameters
 
@@ -430,7 +445,8 @@ class BaseClassifier:
     def _check_fitted(self, state: dict | None = None):
         state = self.__dict__ if state is None else state
         if "params_" not in state:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
+            raise sklearn_compatible(NotFittedError)(
+                f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
         changed = {k: v for k, v in state.get("_fitted_with", {}).items()
                    if not _same(self._canonical(k, getattr(self, k)), self._canonical(k, v))}
         if changed:  # the parameters were trained for other settings: their predictions would be wrong
@@ -463,7 +479,8 @@ class BaseClassifier:
         check_feature_names(state.get("feature_names_in_"), X, owner=type(self).__name__)
         if is_chunked(X):
             params = {key: to_numpy(value) for key, value in params.items()}
-            X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype)
+            X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype,
+                              owner=type(self).__name__)
             # the chunks are bare arrays: their names were checked above, once
             fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
             # what predictions need travels into the graph; what continues training does not
@@ -480,7 +497,7 @@ class BaseClassifier:
 
     def _output_on(self, X, kind: str, placement, params, classes, n_features):
         work_dtype = dtype_name(next(iter(params.values())).dtype)
-        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features)
+        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features, owner=type(self).__name__)
         xp, host = placement.xp, is_host(X)
         Z = self._logits(params, Xb, xp)
         if kind == "labels":
@@ -556,7 +573,7 @@ class BaseClassifier:
         Raises a ValueError when ``y`` holds labels the model was not fitted with.
         """
         predicted = to_numpy(self.predict(X))
-        labels = check_labels(y, n_samples=predicted.shape[0], X=X)
+        labels = check_labels(y, n_samples=predicted.shape[0], X=X, warn_column=False)
         encode_labels(labels, self.classes_)  # labels the model never saw are an error
         return accuracy(labels, predicted)
 

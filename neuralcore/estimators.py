@@ -18,7 +18,7 @@ import warnings
 from . import logistic, network, persistence, two_layer
 from .activations import ACTIVATIONS
 from .base import BaseClassifier, _same
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, sklearn_compatible
 from .solvers import SOLVERS, solve
 from .train import Steps, TrainResult
 from .validation import check_choice, check_int, check_number
@@ -218,7 +218,8 @@ class LogisticRegression(BaseClassifier):
             raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
         result = solve(self.solver, params, data, alpha=float(self.alpha), max_iter=self.max_iter, tol=self.tol)
         if not result.converged:
-            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", sklearn_compatible(ConvergenceWarning),
+                          stacklevel=3)
         return TrainResult(result.params, result.loss_curve, result.n_iter, None, None)
 
     def _param_shapes(self, n_features, n_outputs):

@@ -25,7 +25,7 @@ import numpy as np
 
 from .data import as_source
 from .device import to_numpy, to_numpy_dtype
-from .exceptions import ConvergenceWarning, DivergenceError
+from .exceptions import ConvergenceWarning, DivergenceError, sklearn_compatible
 from .optim import Optimizer, apply_updates, plain_rate
 from .progress import Progress, Verbosity
 
@@ -273,7 +273,7 @@ def train(
         warnings.warn(
             f"training stopped at max_iter={max_iter} before the cost stopped improving by tol={watcher.tol:g} "
             f"for {watcher.patience} epochs; increase max_iter or tol",
-            ConvergenceWarning,
+            sklearn_compatible(ConvergenceWarning),
             stacklevel=3,
         )
     return TrainResult(params, loss_curve, n_iter, scores, watcher.best_iteration, state)
