@@ -63,6 +63,26 @@ from .validation import (
 
 __all__ = ["FITTED_ATTRIBUTES", "BaseClassifier"]
 
+
+class _available_if:  # noqa: N801 - used as a decorator
+    """A method present only when ``instance.<check>()`` raises no AttributeError (scikit-learn's
+    ``available_if``, without importing scikit-learn): otherwise getting it raises that error, so
+    ``hasattr`` is False. On the class it is the plain function (documentation, introspection)."""
+
+    def __init__(self, check: str):
+        self.check = check
+
+    def __call__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+        return self
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.method
+        getattr(instance, self.check)()
+        return self.method.__get__(instance, owner)
+
 #: The fitted state, set together by :meth:`BaseClassifier._set_fitted` (and nowhere else).
 FITTED_ATTRIBUTES = (
     "params_",
@@ -229,6 +249,7 @@ class BaseClassifier:
         """
         return self._fit(X, y, init_params=init_params, eval_set=eval_set)
 
+    @_available_if("_check_partial")
     def partial_fit(self, X, y, classes=None):
         """One epoch of training on ``X``, ``y``, continuing from the fitted state.
 
@@ -276,14 +297,14 @@ class BaseClassifier:
             if init_params is not None:
                 raise ValueError(f"init_params cannot be given to a fitted {type(self).__name__} with warm_start=True "
                                  "(it continues from params_); set warm_start=False to start from init_params")
-        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype),
+        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype), owner=type(self).__name__,
                                 n_features=None if previous is None else previous["n_features_in_"])
         feature_names = feature_names_of(X)
         if previous is not None:
             check_feature_names(previous.get("feature_names_in_"), X, owner=type(self).__name__)
         if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:  # validation columns must be X's, in order
             check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
-        labels = check_labels(y, n_samples=Xb.shape[0], X=X)
+        labels = check_labels(y, n_samples=Xb.shape[0], X=X, stacklevel=4)  # the warning points at fit's caller
         known = previous["classes_"] if previous is not None else None
         if partial:
             known = _partial_classes(classes, known)
@@ -333,7 +354,9 @@ class BaseClassifier:
         return self
 
     def _check_partial(self):
-        """A ValueError when this estimator's settings cannot train one epoch at a time (a subclass says)."""
+        """An AttributeError when this estimator's settings cannot train one epoch at a time (a subclass
+        says): ``partial_fit`` is then absent, as scikit-learn's ``available_if`` methods are, so
+        ``hasattr(model, "partial_fit")`` tells tools (and scikit-learn's checks) whether it applies."""
 
     def _optimizer_settings(self):
         # what the optimizer state belongs to: changing these restarts it (a learning_rate change does not)

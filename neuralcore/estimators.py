@@ -207,8 +207,8 @@ class LogisticRegression(BaseClassifier):
 
     def _check_partial(self):
         if self.solver != "gd":
-            raise ValueError(f"partial_fit trains one epoch of the training loop, which is solver='gd'; "
-                             f"got solver={self.solver!r} (use fit, or solver='gd')")
+            raise AttributeError(f"partial_fit trains one epoch of the training loop, which is solver='gd'; this "
+                                 f"{type(self).__name__} has solver={self.solver!r} (use fit, or solver='gd')")
 
     def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None):
         if self.solver == "gd":

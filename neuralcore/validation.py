@@ -290,13 +290,15 @@ def _default_float(backend: Backend) -> str:
     return dtype_name(info.default_dtypes(device=backend.device)["real floating"])
 
 
-def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X", warn_column: bool = True) -> np.ndarray:
+def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X", warn_column: bool = True,
+                 stacklevel: int = 3) -> np.ndarray:
     """Validate labels and return them as a 1-D host NumPy array.
 
     ``y`` may be host data or an array of the same library and device as ``X``
     (any other placement is an error). A column vector ``(n, 1)`` is raveled,
     with a :class:`~neuralcore.exceptions.DataConversionWarning` (as
-    scikit-learn's ``fit``) unless ``warn_column`` is false (``score``).
+    scikit-learn's ``fit``) unless ``warn_column`` is false (``score``);
+    ``stacklevel`` makes the warning point at the user's call.
     """
     if y is None:
         raise ValueError(f"{name} is required (labels of shape (n_samples,)): this classifier requires {name} to be "
@@ -322,7 +324,7 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X
         if warn_column:  # scikit-learn's words: its checks and users' filters look for them
             warnings.warn(f"A column-vector {name} was passed when a 1d array was expected. Please change the shape "
                           f"of {name} to (n_samples,), for example using ravel().",
-                          sklearn_compatible(DataConversionWarning), stacklevel=3)
+                          sklearn_compatible(DataConversionWarning), stacklevel=stacklevel)
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D of shape (n_samples,), got shape {arr.shape}")

@@ -153,7 +153,7 @@ class TestWarmStartContinuesExactly:
 class TestWarmStartRefusals:
     def test_other_number_of_features(self):
         model = _net(max_iter=2, warm_start=True).fit(X, Y)
-        with pytest.raises(ValueError, match="X has 2 features, but the model was fitted with 3"):
+        with pytest.raises(ValueError, match="X has 2 features, but TwoLayerNet is expecting 3 features as input"):
             model.fit(X[:, :2], Y)
 
     def test_label_outside_classes(self):
@@ -291,12 +291,17 @@ class TestPartialFit:
 
     def test_other_number_of_features(self):
         model = _net().partial_fit(X, Y, classes=[0, 1])
-        with pytest.raises(ValueError, match="X has 4 features, but the model was fitted with 3"):
+        with pytest.raises(ValueError, match="X has 4 features, but TwoLayerNet is expecting 3 features as input"):
             model.partial_fit(np.ones((5, 4)), Y[:5])
 
-    def test_second_order_solver_is_refused(self):
-        with pytest.raises(ValueError, match="partial_fit .* solver='gd'; got solver='lbfgs'"):
-            nc.LogisticRegression(solver="lbfgs").partial_fit(X, Y, classes=[0, 1])
+    def test_second_order_solver_has_no_partial_fit(self):
+        # absent, as scikit-learn's available_if methods are: tools ask hasattr(model, "partial_fit")
+        model = nc.LogisticRegression(solver="lbfgs")
+        assert not hasattr(model, "partial_fit")
+        with pytest.raises(AttributeError, match="partial_fit .* solver='gd'; this LogisticRegression has solver='lbfgs'"):
+            model.partial_fit(X, Y, classes=[0, 1])
+        assert hasattr(model.set_params(solver="gd"), "partial_fit")
+        assert callable(nc.LogisticRegression.partial_fit)  # on the class: the documented function
 
     def test_validation_and_tol_do_not_apply(self):
         model = _net(validation_fraction=0.2, tol=1.0, n_iter_no_change=1)
