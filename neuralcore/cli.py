@@ -572,15 +572,21 @@ def _check_decision_values(model, X):
                          "on this data: its parameters are too large for it, so no prediction would be meaningful")
 
 
-def _no_labels(args, meta: dict, source: str) -> str:
+def _no_labels(args, model, data) -> str:
     """What ``evaluate`` says about DATA without labels: what was looked for, and what to do."""
     from .loaders import _SUFFIXES
 
+    meta, source = model.metadata_, data.source
     kind = _SUFFIXES.get(os.path.splitext(args.data)[1].lower())
     target = args.target or meta.get("target")
     if kind == "csv":
         with open(args.data, newline="", encoding="utf-8-sig") as handle:  # read before: a readable CSV file
             header = [name.strip() for name in next(csv.reader(handle), [])]
+        features = list(data.feature_names or [])  # the columns the model reads
+        others = [name for name in header if name not in features]
+        if not target and len(others) > 1:  # a model file that does not name its label column
+            return (f"{source}: which column holds the labels? Besides the model's features {features} the file has "
+                    f"{others}; name it with --target")
         where = ("no label column besides the model's features" if not target else
                  f"its column {target!r} is empty" if target in header else f"no column {target!r}")
         hint = "--target COLUMN"
@@ -616,7 +622,7 @@ def _predict(args) -> int:
 def _evaluate(args) -> int:
     model, data = _load_for(args, labels="optional")  # data without labels: the plain-words error below
     if data.y is None:
-        raise ValueError(_no_labels(args, model.metadata_, data.source))
+        raise ValueError(_no_labels(args, model, data))
     predicted = model.predict(data.X)
     accuracy = model.score(data.X, data.y)
     logits = np.asarray(model.decision_function(data.X), dtype=np.float64)
