@@ -426,7 +426,8 @@ def _standardization(args, data):
         if args.standardize is False:
             return None, "features used as they are (--no-standardize)"
         if is_file and images:
-            return None, "features used as they are: image pixels, flattened and scaled (--standardize to standardize)"
+            scaled = f", scaled by 1/{data.preprocessing['scale']}" if data.preprocessing.get("scale") else ""
+            return None, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
         return None, None  # built-in datasets: as they always were, and nothing said
     from .loaders import fit_standardization
 

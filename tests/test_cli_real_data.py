@@ -108,6 +108,15 @@ class TestStandardize:
         assert status == 0 and "features used as they are (--no-standardize)" in out
         assert "standardization" not in load(tmp_path / "m.npz").metadata_
 
+    def test_images_are_already_scaled(self, capsys, tmp_path):
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, size=(20, 3, 3, 1), dtype=np.uint8)
+        np.savez(tmp_path / "images.npz", X=images, y=np.arange(20) % 2)
+        status, out, _ = cli(capsys, "train", tmp_path / "images.npz", "--iterations", "5", "--quiet",
+                             "--out", tmp_path / "m.npz", "--backend", "numpy")
+        assert status == 0 and "features used as they are: image pixels, flattened, scaled by 1/255" in out
+        assert "standardization" not in load(tmp_path / "m.npz").metadata_
+
     def test_builtin_data_unchanged_and_silent(self, capsys):
         status, out, _ = cli(capsys, "train", "moons:n_samples=40", "--iterations", "5", "--quiet", "--backend", "numpy")
         assert status == 0 and "standardiz" not in out
