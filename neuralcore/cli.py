@@ -123,68 +123,136 @@ def _quiet_broken_pipe() -> int:
     return 141
 
 
+DATA_HELP = """\
+DATA is a built-in dataset or a data file:
+  planar, moons, circles, blobs, xor   built-in, with optional parameters:
+                                       planar:n_samples=1000,noise=0.3 (see: neuralcore datasets)
+  FILE.csv       a header row naming the columns, numeric features; the labels
+                 in the last column or the one named by --target
+  FILE.npz       NumPy arrays X and y (or those named by --x-key / --y-key)
+  FILE.h5/.hdf5  one <name>_x/<name>_y pair of datasets (or --x-key / --y-key);
+                 images (n, height, width, channels) are flattened, uint8 pixels scaled by 255"""
+
+MODEL_HELP = """\
+MODEL is a model file written by `neuralcore train --out MODEL.npz`: the weights
+and what was done to the training data (image flattening and scaling, the
+standardization, the CSV columns and label column), repeated on DATA here."""
+
+
 def _parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="neuralcore",
-        description="Train logistic regression and two-layer neural networks on the CPU (NumPy) or a GPU (CuPy).",
+        prog="neuralcore", formatter_class=raw,
+        description="Train logistic regression and neural networks on the CPU (NumPy) or a GPU (CuPy), "
+                    "and use the saved models.",
+        epilog="examples:\n"
+               "  neuralcore train                              the planar flower, a two-layer network\n"
+               "  neuralcore train data.csv --target label --test-fraction 0.25 --out model.npz\n"
+               "  neuralcore evaluate model.npz test.csv\n"
+               "  neuralcore COMMAND --help                     the options of a command",
     )
     parser.add_argument("--version", action="version", version=f"neuralcore {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train a model and report its accuracy",
-                                description="Train a model on DATA (a built-in dataset or a file) and report accuracy.")
+    train = commands.add_parser(
+        "train", help="train a model and report its accuracy", formatter_class=raw,
+        description="Train a model on DATA and report its training accuracy (and test accuracy with --test or\n"
+                    "--test-fraction). Features of data files are standardized by default (the mean and standard\n"
+                    "deviation of the training rows, kept in the model file and applied by predict and evaluate).\n\n"
+                    + DATA_HELP,
+        epilog="examples:\n"
+               "  neuralcore train                                           planar flower, two-layer network\n"
+               "  neuralcore train moons:noise=0.3 --model logistic --solver lbfgs\n"
+               "  neuralcore train cancer.csv --target target --test-fraction 0.25 --out model.npz --plot cost.png\n"
+               "  neuralcore train train.h5 --test test.h5 --model network --hidden-units 20,7,5")
     train.add_argument("data", nargs="?", default="planar", metavar="DATA",
-                       help=f"built-in dataset ({', '.join(BUILTIN)}; e.g. planar:n_samples=1000,noise=0.3) "
-                            "or a .csv/.npz/.h5 file (default: planar)")
-    train.add_argument("--test", metavar="DATA", help="data to report test accuracy on")
+                       help="the training data: a built-in dataset or a .csv/.npz/.h5 file (default: planar)")
+    train.add_argument("--test", metavar="DATA", help="data to report test accuracy on (a file or built-in)")
+    train.add_argument("--test-fraction", type=float, metavar="F",
+                          help="hold out this fraction (0 < F < 1) of DATA's rows, stratified by class and drawn "
+                               "with --seed, and report test accuracy on them")
     train.add_argument("--model", choices=sorted(MODELS), default="two-layer",
-                       help="logistic, two-layer (one hidden layer) or network (any number; default: two-layer)")
+                       help="logistic (regression), two-layer (one hidden layer) or network (any number of hidden "
+                            "layers) (default: two-layer)")
     train.add_argument("--hidden-units", type=_layer_sizes, metavar="N[,N...]",
                        help="two-layer: hidden units (default 4); network: layer sizes from the input up, "
                             "e.g. 20,7,5 (default 20,7,5)")
-    train.add_argument("--activation", choices=list(ACTIVATIONS), help="hidden layers (default: tanh for two-layer, "
-                                                                        "relu for network)")
-    train.add_argument("--learning-rate", type=float, metavar="LR", help="default: 1.2 (two-layer), 0.005 (logistic)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), help="of the hidden layers (default: tanh for "
+                                                                        "two-layer, relu for network)")
+    train.add_argument("--learning-rate", type=float, metavar="LR",
+                       help="default: 1.2 (two-layer), 0.0075 (network), 0.005 (logistic)")
     train.add_argument("--iterations", type=int, metavar="N", help="max_iter: iterations, or epochs with --batch-size "
-                                                                    "(default: 10000 two-layer, 2000 logistic)")
-    train.add_argument("--optimizer", default="gd", choices=list(OPTIMIZERS))
+                                                                    "(default: 10000 two-layer, 2500 network, "
+                                                                    "2000 logistic)")
+    train.add_argument("--optimizer", default="gd", choices=list(OPTIMIZERS),
+                       help="update rule of --solver gd (default: gd, plain gradient descent)")
     train.add_argument("--batch-size", type=int, metavar="N", help="mini-batch size (default: full batch)")
-    train.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (default 0)")
-    train.add_argument("--solver", default="gd", choices=["gd", *SOLVERS], help="logistic only")
+    train.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (default: 0)")
+    train.add_argument("--solver", choices=["gd", *SOLVERS],
+                       help="--model logistic only: gd (gradient descent with --optimizer), or lbfgs or newton, "
+                            "which find the optimum without a learning rate (default: gd)")
     train.add_argument("--init", choices=list(INITIALIZERS), help="initial weights (default: zeros for logistic, "
-                                                                  "normal for two-layer)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    _backend_options(train)
-    train.add_argument("--dtype", choices=["float32", "float64"])
+                                                                  "normal for two-layer, he for network)")
+    train.add_argument("--seed", type=int, default=0, help="random seed: initial weights, mini-batches and the "
+                                                           "--test-fraction split (default: 0)")
+    _backend_options(train, "$NEURALCORE_BACKEND if set, else auto: a CUDA GPU via CuPy when usable, else numpy")
+    train.add_argument("--dtype", choices=["float32", "float64"],
+                       help="working precision (default: the data's floating dtype, else the backend's)")
+    train.add_argument("--standardize", action=argparse.BooleanOptionalAction,
+                       help="center and scale each feature by the mean and standard deviation of the training "
+                            "rows (default: on for .csv/.npz/.h5 features, off for images, which are scaled to "
+                            "[0, 1], and for built-in datasets)")
     _data_options(train)
     train.add_argument("--out", type=_path, metavar="MODEL.npz", help="save the trained model")
-    train.add_argument("--plot", type=_path, metavar="FIGURE.png", help="save the cost curve (and decision boundary for 2 features)")
+    train.add_argument("--plot", type=_path, metavar="FIGURE.png",
+                       help="save the cost curve (with the held-out cost under --test or --test-fraction, and the "
+                            "decision boundary for 2 features); the format follows the extension")
     train.add_argument("--json", action="store_true", help="print one JSON summary instead of text")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=_train)
 
-    predict = commands.add_parser("predict", help="predict labels with a saved model")
+    predict = commands.add_parser(
+        "predict", help="predict labels with a saved model", formatter_class=raw,
+        description="Write the label the model predicts for each row of DATA, as CSV (a 'prediction' column,\n"
+                    "and a probability column per class with --proba). DATA needs no labels.\n\n"
+                    + MODEL_HELP + "\n\n" + DATA_HELP,
+        epilog="examples:\n"
+               "  neuralcore predict model.npz new.csv                 predictions on standard output\n"
+               "  neuralcore predict model.npz new.csv --proba --out predictions.csv")
     predict.add_argument("model", metavar="MODEL", help="a model file written by train --out")
-    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("data", metavar="DATA", help="the data to predict: a .csv/.npz/.h5 file or a built-in")
     predict.add_argument("--out", type=_path, metavar="FILE.csv", help="write the predictions here (default: standard output)")
     predict.add_argument("--proba", action="store_true", help="also write the probability of each class")
-    _backend_options(predict)
+    _backend_options(predict, "$NEURALCORE_BACKEND if set, else numpy")
     _data_options(predict)
     predict.set_defaults(run=_predict)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy, log loss and confusion matrix of a saved model")
-    evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA")
-    evaluate.add_argument("--json", action="store_true")
-    _backend_options(evaluate)
+    evaluate = commands.add_parser(
+        "evaluate", help="accuracy, log loss and confusion matrix of a saved model", formatter_class=raw,
+        description="Score a saved model on labelled DATA: accuracy, log loss and the confusion matrix.\n\n"
+                    + MODEL_HELP + "\n\n" + DATA_HELP,
+        epilog="examples:\n"
+               "  neuralcore evaluate model.npz test.csv\n"
+               "  neuralcore evaluate model.npz test.h5 --json")
+    evaluate.add_argument("model", metavar="MODEL", help="a model file written by train --out")
+    evaluate.add_argument("data", metavar="DATA", help="labelled data: a .csv/.npz/.h5 file or a built-in")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _backend_options(evaluate, "$NEURALCORE_BACKEND if set, else numpy")
     _data_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
-    info = commands.add_parser("info", help="backends, devices and versions on this machine")
-    info.add_argument("--json", action="store_true")
+    info = commands.add_parser(
+        "info", help="backends, devices and versions on this machine", formatter_class=raw,
+        description="Which backends and devices are usable here, what 'auto' picks, the settings read from the\n"
+                    "environment and the versions; status 1 when a setting is invalid.",
+        epilog="examples:\n  neuralcore info\n  neuralcore info --json")
+    info.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     info.set_defaults(run=_info)
 
-    datasets = commands.add_parser("datasets", help="list the built-in datasets")
+    datasets = commands.add_parser(
+        "datasets", help="list the built-in datasets", formatter_class=raw,
+        description="The built-in datasets, usable as DATA by name, with their parameters and defaults.",
+        epilog="examples:\n  neuralcore datasets\n  neuralcore train moons:n_samples=500,noise=0.2")
     datasets.set_defaults(run=_datasets)
     return parser
 
@@ -196,13 +264,15 @@ def _path(text: str) -> str:
     return text
 
 
-def _backend_options(parser):
-    parser.add_argument("--backend", help="auto (default), numpy, cupy, cupy:1, torch, torch:cuda, ...")
+def _backend_options(parser, default: str):
+    parser.add_argument("--backend", metavar="NAME",
+                        help=f"auto, numpy, cupy, cupy:1, torch, torch:cuda, array_api_strict... (default: {default})")
 
 
 def _data_options(parser):
     group = parser.add_argument_group("data files")
-    group.add_argument("--target", metavar="COLUMN", help="CSV: the label column (default: the last)")
+    group.add_argument("--target", metavar="COLUMN", help="CSV: the label column (default: the last; for a saved "
+                                                          "model, the one it was trained on)")
     group.add_argument("--x-key", metavar="NAME", help="NPZ: the features array (default X); HDF5: the dataset")
     group.add_argument("--y-key", metavar="NAME", help="NPZ: the labels array (default y); HDF5: the dataset")
 
@@ -212,12 +282,16 @@ def _data_options(parser):
 
 def _train(args) -> int:
     from .estimators import LogisticRegression, NeuralNet, TwoLayerNet
-    from .loaders import load_data
+    from .loaders import apply_standardization, load_data
 
     # fail before training, not after it
     plot_format = _plot_format(args.plot) if args.plot is not None else None
     _check_outputs({"--out": args.out, "--plot": args.plot}, {"DATA": args.data, "--test": args.test})
     _check_model_options(args)
+    if args.test_fraction is not None and args.test is not None:
+        raise ValueError("--test and --test-fraction both choose the test data: give one of them")
+    if args.test_fraction is not None and not 0 < args.test_fraction < 1:
+        raise ValueError(f"--test-fraction must be strictly between 0 and 1, got {args.test_fraction}")
     _check_data_options(args, [args.data] + ([args.test] if args.test else []))
     data = _check_finite(load_data(args.data, target=args.target, x_key=args.x_key, y_key=args.y_key))
     test = None
@@ -227,6 +301,13 @@ def _train(args) -> int:
                          n_features=data.X.shape[1], text_labels=data.y.dtype.kind in "USO")
         _check_finite(test)
         _check_test_set(data, test)
+    elif args.test_fraction is not None:
+        data, test = _split(data, args.test_fraction, args.seed)
+    standardization, standardize_note = _standardization(args, data)
+    if standardization is not None:
+        data = data._replace(X=apply_standardization(data.X, standardization, source=data.source))
+        if test is not None:
+            test = test._replace(X=apply_standardization(test.X, standardization, source=test.source))
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
@@ -238,7 +319,7 @@ def _train(args) -> int:
     if args.init is not None:
         common["init"] = args.init
     if args.model == "logistic":
-        model = LogisticRegression(solver=args.solver, **common)
+        model = LogisticRegression(solver=args.solver or "gd", **common)
     else:
         if args.hidden_units is not None:
             common["hidden_units"] = args.hidden_units[0] if args.model == "two-layer" else args.hidden_units
@@ -253,7 +334,14 @@ def _train(args) -> int:
         why = " (auto: CUDA GPU via CuPy)" if usable else f" (auto: {reason})"
     say(f"backend: {placement}{why}")
     classes = np.unique(data.y) if data.y is not None else []
-    say(f"data: {data.source}, X {data.X.shape}, {len(classes)} classes {list(map(_plain, classes))[:10]}")
+    if args.test_fraction is None:
+        say(f"data: {data.source}, X {data.X.shape}, {len(classes)} classes {list(map(_plain, classes))[:10]}")
+    else:
+        say(f"data: {args.data}, X {(data.X.shape[0] + test.X.shape[0], data.X.shape[1])}, {len(classes)} classes "
+            f"{list(map(_plain, classes))[:10]}; {data.X.shape[0]} rows to train on, {test.X.shape[0]} held out for "
+            f"testing (--test-fraction {args.test_fraction}, stratified, --seed {args.seed})")
+    if standardize_note:
+        say(standardize_note)
     shown = ["solver"] if args.model == "logistic" else ["hidden_units", "activation"]
     shown += ["learning_rate", "max_iter", "optimizer", "batch_size", "alpha"]
     params = model.get_params()
@@ -275,7 +363,14 @@ def _train(args) -> int:
         "final_cost": model.loss_curve_[-1],
         "seconds": round(seconds, 4),
         "train_accuracy": model.score(data.X, data.y),
+        "standardization": None if standardization is None else {
+            "n_features": int(data.X.shape[1]), "fitted_on_rows": int(data.X.shape[0]),
+            "constant_features": _names(data, standardization["constant"])},
     }
+    if args.test_fraction is not None:
+        summary["data"]["n_samples"] = int(data.X.shape[0] + test.X.shape[0])
+        summary["split"] = {"test_fraction": args.test_fraction, "seed": args.seed, "stratified": True,
+                            "n_train": int(data.X.shape[0]), "n_test": int(test.X.shape[0])}
     unit = "epochs" if args.batch_size else "iterations"
     say(f"trained in {seconds:.2f} s ({model.n_iter_} {unit}, final cost {model.loss_curve_[-1]:.6f})")
     say(f"train accuracy: {summary['train_accuracy']:.2%}")
@@ -286,12 +381,15 @@ def _train(args) -> int:
     if args.plot:  # drawn before anything is written: a figure that cannot be drawn leaves no model file behind
         from .plot import training_summary
 
+        held_out, note = _held_out_for_plot(model, data, test)
         image = io.BytesIO()
-        training_summary(model, data.X, data.y).savefig(image, format=plot_format, dpi=110)
+        training_summary(model, data.X, data.y, held_out=held_out, note=note).savefig(image, format=plot_format, dpi=110)
     if args.out:
         model.set_params(verbose=0)  # progress output was this run's choice, not the model's
         metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names,
                     "target": args.target or data.target, "trained_on_data": data.source}
+        if standardization is not None:  # predict and evaluate apply it to their data
+            metadata["standardization"] = standardization
         store_feature_names(model, data.feature_names)  # the CSV's columns, as a DataFrame's would be
         try:
             model.save(args.out, metadata=metadata)
@@ -307,6 +405,57 @@ def _train(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, default=str, allow_nan=False))  # NaN is not JSON
     return 0
+
+
+def _split(data, fraction: float, seed: int):
+    """``--test-fraction``: the training rows and the held-out rows of ``data`` (see :func:`loaders.stratified_split`)."""
+    from .loaders import stratified_split
+
+    train_rows, test_rows = stratified_split(data.y, fraction, seed=seed, name="--test-fraction")
+    held_out = f"{data.source} held-out rows"
+    return (data._replace(X=data.X[train_rows], y=data.y[train_rows]),
+            data._replace(X=data.X[test_rows], y=data.y[test_rows], source=held_out))
+
+
+def _standardization(args, data):
+    """``--standardize``: the statistics of the training rows (or None), and the line that says what was done."""
+    is_file = not data.source.startswith("built-in ")
+    images = bool(data.preprocessing) and data.preprocessing.get("kind") == "images"
+    wanted = args.standardize if args.standardize is not None else (is_file and not images)
+    if not wanted:
+        if args.standardize is False:
+            return None, "features used as they are (--no-standardize)"
+        if is_file and images:
+            scaled = f", scaled by 1/{data.preprocessing['scale']}" if data.preprocessing.get("scale") else ""
+            return None, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
+        return None, None  # built-in datasets: as they always were, and nothing said
+    from .loaders import fit_standardization
+
+    stats = fit_standardization(data.X)
+    constant = _names(data, stats["constant"])
+    note = (f"; {len(constant)} constant feature{'s' if len(constant) != 1 else ''} only centred "
+            f"({', '.join(map(str, constant[:5]))}{', ...' if len(constant) > 5 else ''})" if constant else "")
+    switch = "--no-standardize to turn off" if args.standardize is None else "--standardize"
+    return stats, (f"standardized {data.X.shape[1]} features (mean/std of the {data.X.shape[0]} training rows{note}); "
+                   f"{switch}")
+
+
+def _names(data, columns):
+    """Column names of ``data`` for these indices (CSV), else the indices."""
+    return [data.feature_names[c] if data.feature_names else int(c) for c in columns]
+
+
+def _held_out_for_plot(model, data, test):
+    """``(held-out cost curve, note)`` for ``--plot``: the curve needs held-out data and a training that can be retraced."""
+    from .plot import checkpoints, exact_checkpoints, held_out_curve
+
+    if test is None:
+        return None, None
+    why = exact_checkpoints(model)
+    if why is not None:
+        return None, f"held-out cost not drawn: {why}"
+    iterations, costs = held_out_curve(checkpoints(model, data.X, data.y, n=50), test.X, test.y)
+    return (iterations, costs, "held-out cost"), None
 
 
 def _layer_sizes(text: str) -> tuple:
@@ -345,10 +494,10 @@ def _check_model_options(args):
         for flag, value in (("--hidden-units", args.hidden_units), ("--activation", args.activation)):
             if value is not None:
                 raise ValueError(f"{flag} applies to --model two-layer or network, not to --model logistic")
-        if args.solver != "gd" and args.learning_rate is not None:
+        if args.solver not in (None, "gd") and args.learning_rate is not None:
             raise ValueError(f"--learning-rate applies to --solver gd, not to --solver {args.solver}")
-    elif args.solver != "gd":
-        raise ValueError("--solver lbfgs/newton applies to --model logistic")
+    elif args.solver is not None:
+        raise ValueError(f"--solver applies to --model logistic, not to --model {args.model}")
     if args.model == "two-layer" and args.hidden_units is not None and len(args.hidden_units) != 1:
         raise ValueError(f"--model two-layer has one hidden layer, got --hidden-units "
                          f"{','.join(map(str, args.hidden_units))}; use --model network for more")
@@ -392,7 +541,7 @@ def _check_data_options(args, specs):
 
 
 def _load_for(args, labels: str):
-    from .loaders import load_data
+    from .loaders import apply_standardization, load_data
 
     _check_data_options(args, [args.data])
     # NEURALCORE_BACKEND is honoured here as everywhere (and a bad value is an error, not ignored)
@@ -407,6 +556,8 @@ def _load_for(args, labels: str):
                      text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
     _check_finite(data)
+    if meta.get("standardization") is not None:  # as train --out fitted it on the training rows
+        data = data._replace(X=apply_standardization(data.X, meta["standardization"], source=data.source))
     _check_decision_values(model, data.X)
     return model, data
 
@@ -420,6 +571,31 @@ def _check_decision_values(model, X):
     if bad:
         raise ValueError(f"the model's decision values are not finite ({bad} of {np.size(values)} values overflow) "
                          "on this data: its parameters are too large for it, so no prediction would be meaningful")
+
+
+def _no_labels(args, model, data) -> str:
+    """What ``evaluate`` says about DATA without labels: what was looked for, and what to do."""
+    from .loaders import _SUFFIXES
+
+    meta, source = model.metadata_, data.source
+    kind = _SUFFIXES.get(os.path.splitext(args.data)[1].lower())
+    target = args.target or meta.get("target")
+    if kind == "csv":
+        with open(args.data, newline="", encoding="utf-8-sig") as handle:  # read before: a readable CSV file
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+        features = list(data.feature_names or [])  # the columns the model reads
+        others = [name for name in header if name not in features]
+        if not target and len(others) > 1:  # a model file that does not name its label column
+            return (f"{source}: which column holds the labels? Besides the model's features {features} the file has "
+                    f"{others}; name it with --target")
+        where = ("no label column besides the model's features" if not target else
+                 f"its column {target!r} is empty" if target in header else f"no column {target!r}")
+        hint = "--target COLUMN"
+    else:
+        where = f"no array {args.y_key or 'y'!r}" if kind == "npz" else "no labels dataset"
+        hint = "--y-key NAME"
+    return (f"{source} has no labels ({where}): evaluate needs the true labels to score the model; name them with "
+            f"{hint}, or use `neuralcore predict` for the labels of unlabelled data")
 
 
 def _predict(args) -> int:
@@ -445,7 +621,9 @@ def _predict(args) -> int:
 
 
 def _evaluate(args) -> int:
-    model, data = _load_for(args, labels="required")
+    model, data = _load_for(args, labels="optional")  # data without labels: the plain-words error below
+    if data.y is None:
+        raise ValueError(_no_labels(args, model, data))
     predicted = model.predict(data.X)
     accuracy = model.score(data.X, data.y)
     logits = np.asarray(model.decision_function(data.X), dtype=np.float64)

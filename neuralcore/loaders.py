@@ -16,7 +16,8 @@ import numpy as np
 
 from .datasets import BUILTIN, load_builtin
 
-__all__ = ["Dataset", "apply_preprocessing", "flatten_images", "load_csv", "load_data", "load_hdf5", "load_npz"]
+__all__ = ["Dataset", "apply_preprocessing", "apply_standardization", "fit_standardization", "flatten_images", "load_csv",
+           "load_data", "load_hdf5", "load_npz", "stratified_split"]
 
 _SUFFIXES = {".csv": "csv", ".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5"}
 
@@ -457,3 +458,89 @@ def _read_hdf5(handle, path, x_key, y_key, labels_optional, h5py):
         if y.ndim == 0 or len(X) != len(y):
             raise ValueError(f"{path}: {x_key!r} has {len(X)} samples but {y_key!r} has {y.size if y.ndim else 'a single value'}")
     return X, y
+
+
+def stratified_split(y, test_fraction: float, *, seed: int = 0, name: str = "test_fraction"):
+    """Row indices ``(train, test)`` holding out ``test_fraction`` of each class, drawn with ``seed``.
+
+    Each class gives ``round(test_fraction * n_class)`` rows to the test part,
+    but at least one, and keeps at least one for training; both index arrays
+    are sorted, so the rows keep their order. The same ``y``, fraction and
+    seed give the same split (this is the split of ``neuralcore train
+    --test-fraction``).
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        The labels.
+    test_fraction : float
+        Strictly between 0 and 1.
+    seed : int
+        Seed of :func:`numpy.random.default_rng`.
+    name : str
+        How messages name the fraction (the command line says ``--test-fraction``).
+
+    Returns
+    -------
+    train, test : ndarray of int64
+
+    Examples
+    --------
+    >>> train, test = stratified_split([0, 0, 0, 0, 1, 1, 1, 1], 0.25, seed=0)
+    >>> len(train), len(test)
+    (6, 2)
+    """
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.integer, np.floating)) \
+            or not 0 < test_fraction < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {test_fraction!r}")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name}: the labels must be one value per sample, got shape {y.shape}")
+    rng = np.random.default_rng(seed)
+    classes, codes = np.unique(y, return_inverse=True)
+    train, test = [], []
+    for code, label in enumerate(classes):
+        rows = np.flatnonzero(codes == code)
+        if rows.size < 2:
+            raise ValueError(f"{name}: class {label.item() if isinstance(label, np.generic) else label!r} has "
+                             f"{rows.size} sample; a split needs at least 2 of each class (one to train on, one to "
+                             "test on): use more data, or give a separate test file")
+        n_test = min(max(int(round(test_fraction * rows.size)), 1), rows.size - 1)
+        rows = rng.permutation(rows)
+        test.append(rows[:n_test])
+        train.append(rows[n_test:])
+    return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)
+
+
+def fit_standardization(X) -> dict:
+    """The mean and scale of each column of ``X``: ``{"mean": [...], "scale": [...], "constant": [...]}``.
+
+    The scale is the standard deviation (``ddof=0``, as scikit-learn's
+    ``StandardScaler``); a constant column gets scale 1 (it is centred, never
+    divided by zero), and its index is listed under ``"constant"``. Plain lists
+    of floats, so the dict is JSON and goes into a model file's metadata.
+
+    Examples
+    --------
+    >>> fit_standardization([[1.0, 5.0], [3.0, 5.0]])
+    {'mean': [2.0, 5.0], 'scale': [1.0, 1.0], 'constant': [1]}
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"standardization needs a 2-D array with at least one row, got shape {X.shape}")
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    # a spread at rounding level around a large mean is a constant column too
+    constant = ~(scale > 1e-12 * np.maximum(np.abs(mean), 1.0))
+    scale = np.where(constant, 1.0, scale)
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "constant": np.flatnonzero(constant).tolist()}
+
+
+def apply_standardization(X, stats: dict, *, source: str = "data") -> np.ndarray:
+    """``(X - mean) / scale`` with a model's fitted ``stats`` (see :func:`fit_standardization`); a new array."""
+    X = np.asarray(X)
+    mean = np.asarray(stats["mean"], dtype=np.float64)
+    scale = np.asarray(stats["scale"], dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != mean.size:
+        raise ValueError(f"{source}: the model standardizes {mean.size} features, got data of shape {X.shape}")
+    return (X - mean) / scale

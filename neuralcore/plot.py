@@ -1,4 +1,4 @@
-"""Pictures of a training run: the cost curve and, for two features, the decision boundary.
+"""Pictures of a training run: the cost curve (with a held-out curve), and for two features the decision boundary.
 
 Needs matplotlib (``pip install "neuralcore[plot]"``). Each function returns a
 :class:`matplotlib.figure.Figure` (drawn on ``ax`` when one is given) and never
@@ -11,7 +11,7 @@ import numpy as np
 
 from .device import to_numpy
 
-__all__ = ["decision_boundary", "loss_curve", "training_summary"]
+__all__ = ["checkpoints", "decision_boundary", "held_out_curve", "loss_curve", "training_summary"]
 
 
 def figure_class():
@@ -41,8 +41,9 @@ def loss_curve(model, *, ax=None, label: str | None = None, log_scale: bool = Fa
     ax : matplotlib Axes, optional
     label : str, optional
         Legend entry (several curves on one ``ax`` compare runs).
-    log_scale : bool
-        Logarithmic cost axis.
+    log_scale : bool or "auto"
+        Logarithmic cost axis; ``"auto"``: when the costs span more than a
+        factor of 10 (:func:`spans_decades`).
 
     Returns
     -------
@@ -57,6 +58,8 @@ def loss_curve(model, *, ax=None, label: str | None = None, log_scale: bool = Fa
     unit = "epoch" if getattr(model, "batch_size", None) else "iteration"
     ax.set_xlabel(unit)
     ax.set_ylabel("cost (cross-entropy)")
+    if log_scale == "auto":
+        log_scale = spans_decades(costs)
     if log_scale:
         ax.set_yscale("log")
     if label is not None:
@@ -111,13 +114,136 @@ def decision_boundary(model, X, y, *, ax=None, resolution: int = 300, margin: fl
     return figure
 
 
-def training_summary(model, X=None, y=None):
-    """The cost curve, beside the decision boundary when ``X`` has two features (what ``neuralcore train --plot`` saves)."""
+def spans_decades(*curves) -> bool:
+    """Whether positive values of ``curves`` together span more than a factor of 10 (a log axis shows them better)."""
+    values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in curves]) if curves else np.empty(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    return values.size > 1 and values.max() > 10 * values.min()
+
+
+def held_out_curve(checkpoints, X, y):
+    """The cost (mean cross-entropy, no penalty) on held-out data at each checkpoint of a training run.
+
+    Parameters
+    ----------
+    checkpoints : iterable of (int, fitted estimator)
+        The iteration (or epoch) count and the model as it was there, such as
+        :func:`checkpoints` yields.
+    X : array_like of shape (n_samples, n_features)
+    y : array_like of shape (n_samples,)
+        Held-out data, with labels among the models' ``classes_``.
+
+    Returns
+    -------
+    iterations : ndarray of int
+    costs : ndarray of float
+
+    Examples
+    --------
+    >>> from neuralcore import LogisticRegression
+    >>> model = LogisticRegression(max_iter=10, backend="numpy").fit([[0.0], [1.0]], [0, 1])
+    >>> held_out_curve([(10, model)], [[0.0], [1.0]], [0, 1])[0]
+    array([10])
+    """
+    from .losses import cross_entropy
+    from .validation import encode_labels
+
+    iterations, costs = [], []
+    for iteration, model in checkpoints:
+        logits = np.asarray(to_numpy(model.decision_function(X)), dtype=np.float64)
+        logits = logits.reshape(-1, 1) if logits.ndim == 1 else logits
+        _, targets = encode_labels(np.asarray(to_numpy(y)), model.classes_)
+        iterations.append(int(iteration))
+        costs.append(float(cross_entropy(logits, targets)))
+    return np.asarray(iterations, dtype=int), np.asarray(costs, dtype=float)
+
+
+def exact_checkpoints(model) -> str | None:
+    """None when :func:`checkpoints` can retrace ``model``'s training exactly; else why it cannot."""
+    if getattr(model, "solver", "gd") != "gd":
+        return f"solver={model.solver!r} is not iterated by gradient descent"
+    if model.optimizer != "gd" or model.optimizer_params:
+        return f"optimizer={model.optimizer!r} keeps state that a restart would lose"
+    if callable(model.learning_rate):
+        return "a learning-rate schedule depends on the step count"
+    if model.batch_size is not None:
+        return "mini-batches are shuffled anew on each restart"
+    if model.tol is not None or model.validation_fraction is not None:
+        return "early stopping (tol, validation_fraction) would stop each segment on its own"
+    return None
+
+
+def checkpoints(model, X, y, *, n: int = 50):
+    """Retrace a fitted model's training, yielding ``(iterations done, model there)`` about ``n`` times.
+
+    Trains a copy of ``model`` in segments, each starting from the previous
+    one's parameters (``init_params``): exact only for plain full-batch
+    gradient descent at a constant learning rate, the one case accepted here
+    (:func:`exact_checkpoints` says why another is not). Checkpoints are
+    spaced geometrically, from iteration 1 to ``model.n_iter_``, at most
+    ``n`` of them; retracing costs one more training run.
+
+    Raises
+    ------
+    ValueError
+        The model is not fitted, or its training cannot be retraced exactly.
+    """
+    total = getattr(model, "n_iter_", None)
+    if total is None:
+        raise ValueError("checkpoints needs a fitted model")
+    why = exact_checkpoints(model)
+    if why is not None:
+        raise ValueError(f"cannot retrace this training exactly from restarts: {why}")
+    n = max(1, min(int(n), total))
+    # spaced geometrically: the held-out cost changes fastest early on, where overfitting starts
+    bounds = np.unique(np.concatenate([[0], np.geomspace(1, total, n).round().astype(int)]))
+    params = None
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        segment = type(model)(**{**model.get_params(), "max_iter": int(stop - start), "verbose": 0})
+        segment.fit(X, y, init_params=params)
+        params = segment.params_
+        yield int(stop), segment
+
+
+def training_summary(model, X=None, y=None, *, held_out=None, note: str | None = None):
+    """The cost curve, beside the decision boundary when ``X`` has two features (what ``neuralcore train --plot`` saves).
+
+    Parameters
+    ----------
+    model : fitted estimator
+    X, y : array_like, optional
+        The training data (its decision boundary is drawn when it has two features).
+    held_out : tuple (iterations, costs, label), optional
+        A held-out cost curve (:func:`held_out_curve`) drawn with the training
+        cost, so that overfitting shows.
+    note : str, optional
+        A line under the cost axes (what is not drawn, and why).
+
+    The cost axis is logarithmic where the costs span more than a decade.
+    Validation accuracy (``validation_scores_``), when the model recorded it,
+    is drawn on a second axis.
+    """
     Figure = figure_class()
     two_features = X is not None and np.ndim(X) == 2 and np.shape(X)[1] == 2
     figure = Figure(figsize=(11 if two_features else 6, 4.5), layout="constrained")
     axes = figure.subplots(1, 2 if two_features else 1, squeeze=False)[0]
-    loss_curve(model, ax=axes[0])
+    ax = axes[0]
+    curves = [model.loss_curve_] + ([held_out[1]] if held_out is not None else [])
+    extra = held_out is not None or getattr(model, "validation_scores_", None) is not None
+    loss_curve(model, ax=ax, label="training cost" if extra else None, log_scale=spans_decades(*curves))
+    if held_out is not None:
+        iterations, costs, label = held_out
+        ax.plot(iterations, costs, marker=".", markersize=3, label=label)
+        ax.legend()
+        ax.set_title("Training and held-out cost")
+    scores = getattr(model, "validation_scores_", None)
+    if scores is not None and len(scores):
+        twin = ax.twinx()
+        twin.plot(np.arange(len(scores)), scores, color="#519e3e", alpha=0.7, label="validation accuracy")
+        twin.set_ylabel("validation accuracy")
+        twin.legend(loc="center right")
+    if note:
+        ax.annotate(note, xy=(0.0, -0.2), xycoords="axes fraction", fontsize="small", va="top", wrap=True)
     if two_features:
         decision_boundary(model, X, y, ax=axes[1])
     return figure

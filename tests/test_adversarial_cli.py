@@ -196,7 +196,7 @@ def test_predict_out_empty_exits_2(capsys, files):
     (["--model", "logistic", "--hidden-units", "8"], "--hidden-units applies to --model two-layer"),
     (["--model", "logistic", "--activation", "relu"], "--activation applies to --model two-layer"),
     (["--model", "logistic", "--solver", "lbfgs", "--learning-rate", "5"], "--learning-rate applies to --solver gd"),
-    (["--solver", "newton"], "--solver lbfgs/newton applies to --model logistic"),
+    (["--solver", "newton"], "--solver applies to --model logistic, not to --model two-layer"),
     (["--model", "logistic", "--solver", "lbfgs", "--batch-size", "10"], "--batch-size applies to --solver gd, not to --solver lbfgs"),
     (["--model", "logistic", "--solver", "newton", "--optimizer", "adam"], "--optimizer applies to --solver gd, not to --solver newton"),
     (["--target", "label"], "--target applies to CSV files, not to 'xor:n_samples=20'"),
@@ -287,7 +287,7 @@ def test_predict_csv_missing_a_trained_column(capsys, files):
 
 
 def test_evaluate_without_labels(capsys, files):
-    fails(capsys, "evaluate", files / "xor.npz", files / "nolabels.npz", match="has no array 'y'")
+    fails(capsys, "evaluate", files / "xor.npz", files / "nolabels.npz", match="has no labels (no array 'y')")
 
 
 def test_evaluate_with_unseen_label(capsys, files):

@@ -363,8 +363,8 @@ def test_cli_model_from_csv_has_feature_names_and_predicts_by_name(tmp_path, cap
     swapped.write_text("b,a\n" + "".join(f"{v},{u}\n" for u, v in X), encoding="utf-8")
     model_path = tmp_path / "m.npz"
     assert cli.main(["train", str(train), "--model", "logistic", "--learning-rate", "0.5", "--iterations", "200",
-                     "--quiet", "--backend", "numpy", "--out", str(model_path)]) == 0
-    model = load(model_path)
+                     "--quiet", "--backend", "numpy", "--out", str(model_path), "--no-standardize"]) == 0
+    model = load(model_path)  # unstandardized: the model file alone predicts on the raw columns
     assert model.feature_names_in_.tolist() == ["a", "b"]
     capsys.readouterr()
     with warnings.catch_warnings():
