@@ -7,6 +7,8 @@ opens a window: save it with ``fig.savefig("cost.png")``.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .device import to_numpy
@@ -162,26 +164,28 @@ def exact_checkpoints(model) -> str | None:
     """None when :func:`checkpoints` can retrace ``model``'s training exactly; else why it cannot."""
     if getattr(model, "solver", "gd") != "gd":
         return f"solver={model.solver!r} is not iterated by gradient descent"
-    if model.optimizer != "gd" or model.optimizer_params:
-        return f"optimizer={model.optimizer!r} keeps state that a restart would lose"
-    if callable(model.learning_rate):
-        return "a learning-rate schedule depends on the step count"
-    if model.batch_size is not None:
-        return "mini-batches are shuffled anew on each restart"
     if model.tol is not None or model.validation_fraction is not None:
         return "early stopping (tol, validation_fraction) would stop each segment on its own"
+    draws = model.init != "zeros" or (model.batch_size is not None and model.shuffle)
+    seeded = isinstance(model.random_state, (int, np.integer)) and not isinstance(model.random_state, bool)
+    if draws and not seeded:
+        return "only a seed (an int random_state) draws the same initial weights and batches again"
+    if getattr(model, "warm_start", False):
+        return "a warm-started model's history may span fits with other settings"
     return None
 
 
 def checkpoints(model, X, y, *, n: int = 50):
     """Retrace a fitted model's training, yielding ``(iterations done, model there)`` about ``n`` times.
 
-    Trains a copy of ``model`` in segments, each starting from the previous
-    one's parameters (``init_params``): exact only for plain full-batch
-    gradient descent at a constant learning rate, the one case accepted here
-    (:func:`exact_checkpoints` says why another is not). Checkpoints are
-    spaced geometrically, from iteration 1 to ``model.n_iter_``, at most
-    ``n`` of them; retracing costs one more training run.
+    Trains a copy of ``model`` in segments with ``warm_start=True``, each
+    continuing the previous one's parameters, optimizer state and shuffling
+    generator: the same numbers as one run (``fit`` of 100 then 100 epochs is
+    ``fit`` of 200), for every optimizer, schedule and batch size. Stopping
+    rules, second-order solvers and unseeded runs cannot be retraced
+    (:func:`exact_checkpoints` says why). Checkpoints are spaced
+    geometrically, from iteration 1 to ``model.n_iter_``, at most ``n`` of
+    them; retracing costs one more training run.
 
     Raises
     ------
@@ -193,16 +197,15 @@ def checkpoints(model, X, y, *, n: int = 50):
         raise ValueError("checkpoints needs a fitted model")
     why = exact_checkpoints(model)
     if why is not None:
-        raise ValueError(f"cannot retrace this training exactly from restarts: {why}")
+        raise ValueError(f"cannot retrace this training exactly: {why}")
     n = max(1, min(int(n), total))
     # spaced geometrically: the held-out cost changes fastest early on, where overfitting starts
     bounds = np.unique(np.concatenate([[0], np.geomspace(1, total, n).round().astype(int)]))
-    params = None
+    segment = type(model)(**{**model.get_params(), "warm_start": True, "verbose": 0})
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        segment = type(model)(**{**model.get_params(), "max_iter": int(stop - start), "verbose": 0})
-        segment.fit(X, y, init_params=params)
-        params = segment.params_
-        yield int(stop), segment
+        segment.set_params(max_iter=int(stop - start)).fit(X, y)
+        # a copy: the next segment's fit replaces the state, and a caller may keep every checkpoint
+        yield int(stop), copy.copy(segment)
 
 
 def training_summary(model, X=None, y=None, *, held_out=None, note: str | None = None):

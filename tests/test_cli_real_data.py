@@ -239,12 +239,34 @@ class TestHeldOutPlot:
                 np.testing.assert_array_equal(backend_case.to_numpy(points[-1][1].params_[key]),
                                               backend_case.to_numpy(value))
 
+    def test_checkpoints_retrace_stateful_optimizers_and_shuffled_batches_exactly(self):
+        # warm_start segments carry the optimizer state and the shuffling generator: the same run
+        from neuralcore import optim
+        from neuralcore.datasets import make_planar
+        from neuralcore.plot import checkpoints
+
+        X, y = make_planar(n_samples=60, random_state=0)
+        for settings in ({"optimizer": "adam", "learning_rate": 0.01},
+                         {"optimizer": "momentum", "learning_rate": optim.exponential_decay(0.5, 0.5, 10),
+                          "batch_size": 16}):
+            model = TwoLayerNet(max_iter=40, random_state=3, backend="numpy", **settings).fit(X, y)
+            points = list(checkpoints(model, X, y, n=5))
+            assert [i for i, _ in points][-1] == 40
+            assert [p.n_iter_ for _, p in points] == [i for i, _ in points]  # each copy is the model there
+            for key, value in model.params_.items():
+                np.testing.assert_array_equal(points[-1][1].params_[key], value)
+            np.testing.assert_array_equal(points[-1][1].loss_curve_, model.loss_curve_)
+
     def test_refuses_what_it_cannot_retrace(self):
         from neuralcore.plot import checkpoints
 
-        model = TwoLayerNet(max_iter=5, optimizer="adam", learning_rate=0.01, backend="numpy").fit([[0.], [1.]], [0, 1])
-        with pytest.raises(ValueError, match="optimizer='adam' keeps state"):
-            next(checkpoints(model, [[0.], [1.]], [0, 1]))
+        X, y = [[0.], [1.]], [0, 1]
+        for model, why in ((TwoLayerNet(max_iter=5, backend="numpy"), "only a seed"),
+                           (TwoLayerNet(max_iter=5, tol=1e-3, random_state=0, backend="numpy"), "early stopping"),
+                           (LogisticRegression(solver="lbfgs", alpha=0.1, backend="numpy"), "solver='lbfgs'")):
+            model.fit(X, y)
+            with pytest.raises(ValueError, match=why):
+                next(checkpoints(model, X, y))
 
     def test_held_out_curve_is_the_log_loss_at_each_checkpoint(self):
         from neuralcore.plot import held_out_curve
@@ -285,8 +307,12 @@ class TestHeldOutPlot:
         original = plot.training_summary
         monkeypatch.setattr(plot, "training_summary",
                             lambda *a, **k: notes.append(k.get("note")) or original(*a, **k))
-        status, _, _ = cli(capsys, "train", "moons:n_samples=60", "--test-fraction", "0.25", "--optimizer", "adam",
-                           "--learning-rate", "0.01", "--iterations", "20", "--quiet", "--plot", tmp_path / "c.png",
+        status, _, _ = cli(capsys, "train", "moons:n_samples=60", "--test-fraction", "0.25", "--model", "logistic",
+                           "--solver", "lbfgs", "--alpha", "0.01", "--quiet", "--plot", tmp_path / "c.png",
                            "--backend", "numpy")
-        assert status == 0 and notes == ["held-out cost not drawn: optimizer='adam' keeps state that a restart "
-                                         "would lose"]
+        assert status == 0 and notes == ["held-out cost not drawn: solver='lbfgs' is not iterated by gradient descent"]
+        notes.clear()  # adam and mini-batches are retraced exactly (warm_start segments): drawn, no note
+        status, _, _ = cli(capsys, "train", "moons:n_samples=60", "--test-fraction", "0.25", "--optimizer", "adam",
+                           "--learning-rate", "0.01", "--iterations", "20", "--batch-size", "16", "--quiet",
+                           "--plot", tmp_path / "d.png", "--backend", "numpy")
+        assert status == 0 and notes == [None]
