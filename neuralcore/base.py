@@ -49,6 +49,7 @@ from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
 from .train import train
+from .weights import check_class_weight, check_sample_weight, class_index, class_weights, effective_weights
 from .validation import (
     check_chunked,
     check_choice,
@@ -149,6 +150,7 @@ class BaseClassifier:
             check_number("validation_fraction", self.validation_fraction, positive=True, below=1)
         check_random_state(self.random_state)
         dtype_name(self.dtype)
+        check_class_weight(getattr(self, "class_weight", None))
 
     def param_shapes(self, n_features: int, n_classes: int) -> dict:
         """The shape of each fitted parameter for ``n_features`` inputs and ``n_classes`` labels.
@@ -162,7 +164,7 @@ class BaseClassifier:
 
     # ----------------------------------------------------------------------- fitting
 
-    def fit(self, X, y, *, init_params: dict | None = None, eval_set=None):
+    def fit(self, X, y, sample_weight=None, *, init_params: dict | None = None, eval_set=None):
         """Train on ``X``, ``y``.
 
         Parameters
@@ -174,12 +176,22 @@ class BaseClassifier:
             Labels of any type (two or more distinct values), kept in
             ``classes_``. Host data or an array on the same library and device
             as ``X``. Two classes train a sigmoid output; more, a softmax.
+        sample_weight : float or array_like of shape (n_samples,), optional
+            Weight of each sample (real, finite, >= 0, not all zero): a list,
+            NumPy array, pandas Series, an array of ``X``'s library and device,
+            or a Dask array when ``X`` is one. A number weighs every sample
+            the same. The cost becomes ``sum(w_i * loss_i) / sum(w_i)`` plus
+            the penalty, with ``w_i = sample_weight[i] * class_weight[y_i]``:
+            an integer weight is the row repeated, weight 0 the row left out.
+            Validation rows held out by ``validation_fraction`` keep their
+            weights (the validation score is then a weighted accuracy).
         init_params : dict, optional
             Starting parameters (NumPy or backend arrays, moved to the training
             backend and cast to the working dtype) instead of the drawn ones.
-        eval_set : tuple (X_val, y_val), optional
+        eval_set : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
             Validation data for ``validation_scores_`` and early stopping
-            (overrides ``validation_fraction``).
+            (overrides ``validation_fraction``). Its accuracy is weighted by
+            ``sample_weight_val`` and ``class_weight``, as the training cost is.
 
         Returns
         -------
@@ -204,10 +216,13 @@ class BaseClassifier:
         kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
         feature_names = feature_names_of(X)
-        if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:  # validation columns must be X's, in order
+        if isinstance(eval_set, (tuple, list)) and len(eval_set) in (2, 3):  # validation columns must be X's, in order
             check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
+        # weights on the host, combined once; None (nothing materialized) without sample or class weights
+        per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host))
+        weights = effective_weights(check_sample_weight(sample_weight, Xb.shape[0], X=X), per_class, Y_host)
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         rng = check_random_state(self.random_state)
@@ -219,6 +234,7 @@ class BaseClassifier:
             data, validation = sources(
                 Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
                 eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
+                sample_weight=weights, class_weight=per_class,
             )
             fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
                       "trained_on_": data.trained_on, "feature_names_in_": feature_names,
@@ -440,15 +456,20 @@ class BaseClassifier:
         """
         return self._output(X, "labels")
 
-    def score(self, X, y) -> float:
+    def score(self, X, y, sample_weight=None) -> float:
         """Accuracy: the fraction of samples whose predicted label equals ``y``.
+
+        With ``sample_weight`` (a number or array_like of shape (n_samples,),
+        checked as ``fit``'s), the weighted accuracy ``sum(w * correct) /
+        sum(w)``; ``class_weight`` does not apply (as in scikit-learn).
 
         Raises a ValueError when ``y`` holds labels the model was not fitted with.
         """
         predicted = to_numpy(self.predict(X))
         labels = check_labels(y, n_samples=predicted.shape[0], X=X)
         encode_labels(labels, self.classes_)  # labels the model never saw are an error
-        return accuracy(labels, predicted)
+        weights = check_sample_weight(sample_weight, predicted.shape[0], X=X)
+        return accuracy(labels, predicted, sample_weight=weights)
 
     # ------------------------------------------------------------------- placement
 
