@@ -221,8 +221,9 @@ class BaseClassifier:
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
         classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
         # weights on the host, combined once; None (nothing materialized) without sample or class weights
-        per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host))
-        weights = effective_weights(check_sample_weight(sample_weight, Xb.shape[0], X=X), per_class, Y_host)
+        weights = check_sample_weight(sample_weight, Xb.shape[0], X=X)
+        per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host), weights)
+        weights = effective_weights(weights, per_class, Y_host)
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         rng = check_random_state(self.random_state)

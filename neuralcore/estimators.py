@@ -50,7 +50,9 @@ _COMMON_DOC = """
         ``sample_weight``: a dict ``{label: weight}`` (labels it does not
         name weigh 1; a label that is not in ``y`` is an error), or
         ``"balanced"``: ``n_samples / (n_classes * count(label))`` over the
-        ``y`` given to ``fit``, as scikit-learn's ``compute_class_weight``.
+        ``y`` given to ``fit``, as scikit-learn's ``compute_class_weight``
+        (with ``sample_weight``, counts and ``n_samples`` are sums of sample
+        weights, as in scikit-learn >= 1.6).
         Validation scores are weighted the same way.
     tol : float, optional
         ``None`` (default): run ``max_iter`` epochs. A number: stop after

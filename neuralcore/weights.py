@@ -109,21 +109,27 @@ def check_class_weight(class_weight, name: str = "class_weight"):
             raise ValueError(f"{name}[{label!r}] must be finite and >= 0, got {weight!r}")
 
 
-def class_weights(class_weight, classes: np.ndarray, index: np.ndarray, name: str = "class_weight"):
+def class_weights(class_weight, classes: np.ndarray, index: np.ndarray, sample_weight=None,
+                  name: str = "class_weight"):
     """The weight of each class (float64 of shape (n_classes,)), or None for ``class_weight=None``.
 
     ``"balanced"`` gives ``n_samples / (n_classes * count(class))`` over
     ``index`` (the class index of each training row), as scikit-learn's
-    ``compute_class_weight``; a dict gives its weights, 1 for the labels it
-    does not name. A dict key that is not one of ``classes`` is an error.
+    ``compute_class_weight``; with ``sample_weight``, the counts and
+    ``n_samples`` are sums of sample weights (as scikit-learn >= 1.6), so that
+    an integer weight is still the row repeated. A dict gives its weights, 1
+    for the labels it does not name; a key that is not one of ``classes`` is
+    an error.
     """
     check_class_weight(class_weight, name)
     if class_weight is None:
         return None
     n_classes = classes.shape[0]
     if isinstance(class_weight, str):
-        counts = np.bincount(index, minlength=n_classes).astype(np.float64)
-        return index.shape[0] / (n_classes * counts)  # every class occurs in the y it was drawn from
+        counts = np.bincount(index, weights=sample_weight, minlength=n_classes).astype(np.float64)
+        total = index.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        # a class whose rows all weigh 0 (every class occurs in y) weighs nothing either way
+        return np.where(counts > 0, total / (n_classes * np.maximum(counts, np.finfo(np.float64).tiny)), 0.0)
     known = classes.tolist()
     weights = np.ones(n_classes)
     for label, weight in class_weight.items():
