@@ -76,7 +76,7 @@ class TestWeightsAreRepetitions:
         assert_same_fit(weighted, repeated, *tolerance(backend_case))
 
     def test_scaled_weights_give_the_same_fit(self, make, y, backend_case):
-        weights = COUNTS + RNG.uniform(0, 1, size=COUNTS.shape)
+        weights = COUNTS + np.random.default_rng(4).uniform(0, 1, size=COUNTS.shape)
         rtol, atol = tolerance(backend_case)
         assert_same_fit(fitted(make, backend_case, X, y, weights), fitted(make, backend_case, X, y, 3 * weights),
                         rtol=rtol / 10, atol=atol / 10)
@@ -117,7 +117,8 @@ class TestMiniBatches:
     def test_weighted_batches_compose_to_the_weighted_cost(self, shuffle, backend_case):
         # one epoch of batches of 5 at a learning rate of 0: the loss curve is the weighted mean of the losses
         weights = COUNTS + 0.5
-        start = {"W": RNG.normal(size=(3, 3)), "b": RNG.normal(size=3)}
+        rng = np.random.default_rng(2)
+        start = {"W": rng.normal(size=(3, 3)), "b": rng.normal(size=3)}
         model = nc.LogisticRegression(learning_rate=1e-300, max_iter=1, batch_size=5, shuffle=shuffle,
                                       random_state=0, backend=backend_case.spec, dtype=backend_case.dtype)
         model.fit(backend_case.asarray(X), Y3, weights, init_params=start)
@@ -215,7 +216,8 @@ class TestSources:
         np.testing.assert_allclose(to_numpy(data.sample_weight)[:, 0],
                                    weights[train_index] * len(train_index) / weights[train_index].sum(),
                                    rtol=backend_case.rtol)
-        params = {"W": backend_case.asarray(RNG.normal(size=(3, 3))), "b": backend_case.asarray(np.zeros(3))}
+        rng = np.random.default_rng(5)
+        params = {"W": backend_case.asarray(rng.normal(size=(3, 3))), "b": backend_case.asarray(np.zeros(3))}
         logits = lambda p, A, xp: A @ p["W"] + p["b"]  # noqa: E731
         predicted = np.argmax(X[val_index] @ to_numpy(params["W"]), axis=1)
         correct = predicted == Y3[val_index]
