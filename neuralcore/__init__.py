@@ -7,12 +7,13 @@ __version__ = "0.1.0"
 from . import activations, data, datasets, device, init, kernels, logistic, losses, metrics, network, optim, solvers, train, two_layer
 from .device import available_backends, to_backend, to_numpy
 from .estimators import LogisticRegression, NeuralNet, TwoLayerNet
-from .exceptions import ConvergenceWarning, DivergenceError, MemoryBudgetError, NotFittedError
+from .exceptions import ConvergenceWarning, DataConversionWarning, DivergenceError, MemoryBudgetError, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, gradcheck_estimator
 from .persistence import load
 
 __all__ = [
     "ConvergenceWarning",
+    "DataConversionWarning",
     "DivergenceError",
     "GradcheckResult",
     "LogisticRegression",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import numbers
 
 import numpy as np
 
@@ -43,7 +44,7 @@ from .device import (
     to_numpy,
     to_numpy_dtype,
 )
-from .exceptions import DivergenceError, NotFittedError
+from .exceptions import DivergenceError, NotFittedError, sklearn_compatible
 from .frames import check_feature_names, feature_names_of
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
@@ -63,6 +64,26 @@ from .validation import (
 
 __all__ = ["FITTED_ATTRIBUTES", "BaseClassifier"]
 
+
+class _available_if:  # noqa: N801 - used as a decorator
+    """A method present only when ``instance.<check>()`` raises no AttributeError (scikit-learn's
+    ``available_if``, without importing scikit-learn): otherwise getting it raises that error, so
+    ``hasattr`` is False. On the class it is the plain function (documentation, introspection)."""
+
+    def __init__(self, check: str):
+        self.check = check
+
+    def __call__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+        return self
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.method
+        getattr(instance, self.check)()
+        return self.method.__get__(instance, owner)
+
 #: The fitted state, set together by :meth:`BaseClassifier._set_fitted` (and nowhere else).
 FITTED_ATTRIBUTES = (
     "params_",
@@ -76,7 +97,12 @@ FITTED_ATTRIBUTES = (
     "best_iteration_",
     "feature_names_in_",  # None in the state: the attribute is absent (fitted without column names)
     "_fitted_with",  # the hyperparameters that shape predictions, as they were for this fit
+    "_optimizer_state",  # (optimizer settings, optimizer state) a warm fit continues from, or None (fresh)
+    "_rng_state",  # the generator a warm fit continues from, or None (drawn from random_state)
 )
+
+#: Fitted attributes that :meth:`BaseClassifier.restore` may be given without (then None: a fresh start).
+_OPTIONAL_STATE = ("_optimizer_state", "_rng_state")
 
 
 class BaseClassifier:
@@ -88,16 +114,31 @@ class BaseClassifier:
     _PREDICTION_HYPERPARAMETERS: tuple = ()
 
     def __sklearn_tags__(self):
-        """scikit-learn >= 1.6: a classifier, so model selection stratifies and scores by accuracy."""
+        """scikit-learn >= 1.6: what these classifiers take and do, for model selection and its checks.
+
+        A classifier (model selection stratifies and scores by accuracy) of
+        two or more classes, one label per sample, that needs ``y`` and a
+        ``fit``; dense 2-D numbers only (no NaN, no scipy sparse, no text);
+        Array API input trains where it is; a fixed ``random_state`` gives the
+        same model every time.
+        """
         from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags  # only scikit-learn calls this
 
         return Tags(
             estimator_type="classifier",
-            target_tags=TargetTags(required=True),
-            classifier_tags=ClassifierTags(),
-            input_tags=InputTags(),
+            target_tags=TargetTags(required=True, one_d_labels=False, two_d_labels=False, multi_output=False,
+                                   single_output=True),
+            classifier_tags=ClassifierTags(poor_score=False, multi_class=True, multi_label=False),
+            input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=False, categorical=False, string=False,
+                                 dict=False, positive_only=False, pairwise=False),
             array_api_support=True,
+            non_deterministic=False,
+            requires_fit=True,
         )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` (or a load) set the fitted state: what scikit-learn's ``check_is_fitted`` asks."""
+        return "params_" in self.__dict__
 
     # -------------------------------------------------------------- hyperparameters
 
@@ -151,6 +192,8 @@ class BaseClassifier:
         check_random_state(self.random_state)
         dtype_name(self.dtype)
         check_class_weight(getattr(self, "class_weight", None))
+        if not isinstance(getattr(self, "warm_start", False), (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
 
     def param_shapes(self, n_features: int, n_classes: int) -> dict:
         """The shape of each fitted parameter for ``n_features`` inputs and ``n_classes`` labels.
@@ -176,6 +219,8 @@ class BaseClassifier:
             Labels of any type (two or more distinct values), kept in
             ``classes_``. Host data or an array on the same library and device
             as ``X``. Two classes train a sigmoid output; more, a softmax.
+            With ``warm_start=True`` on a fitted estimator, labels among
+            ``classes_`` (any of them; a label outside is a ValueError).
         sample_weight : float or array_like of shape (n_samples,), optional
             Weight of each sample (real, finite, >= 0, not all zero): a list,
             NumPy array, pandas Series, an array of ``X``'s library and device,
@@ -188,6 +233,8 @@ class BaseClassifier:
         init_params : dict, optional
             Starting parameters (NumPy or backend arrays, moved to the training
             backend and cast to the working dtype) instead of the drawn ones.
+            Not with ``warm_start=True`` on a fitted estimator (which starts
+            from ``params_``).
         eval_set : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
             Validation data for ``validation_scores_`` and early stopping
             (overrides ``validation_fraction``). Its accuracy is weighted by
@@ -212,57 +259,160 @@ class BaseClassifier:
         Any other error, or an interruption (Ctrl-C), leaves the estimator
         exactly as it was before ``fit``.
         """
+        return self._fit(X, y, sample_weight=sample_weight, init_params=init_params, eval_set=eval_set)
+
+    @_available_if("_check_partial")
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of training on ``X``, ``y``, continuing from the fitted state.
+
+        Full batch (``batch_size=None``): one update on all of ``X``; with
+        ``batch_size``: one pass over its mini-batches. The parameters, the
+        optimizer's state and the shuffling generator carry over from one call
+        to the next (and from a previous ``fit``), so a stream of batches
+        trains as one long run. ``n_iter_`` grows by one and ``loss_curve_``
+        by one entry per call. ``validation_fraction``, ``tol`` and
+        ``max_iter`` do not apply: there is no early stopping across calls.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+        y : array_like of shape (n_samples,)
+            Labels among ``classes`` (a batch may hold only some of them, even one).
+        classes : array_like of shape (n_classes,), optional
+            Every label the stream will hold (two or more). Required on the
+            first call; on later calls it may be left out, or must equal ``classes_``.
+        sample_weight : float or array_like of shape (n_samples,), optional
+            Weight of each sample of this batch, as in :meth:`fit` (times a
+            ``class_weight`` dict; ``class_weight="balanced"`` needs the whole
+            data and is refused here, as scikit-learn does).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            ``classes`` missing on the first call or differing from
+            ``classes_``; labels outside the classes; a number of features
+            other than ``n_features_in_``. A failed call leaves the
+            estimator as it was.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, classes=classes, partial=True)
+
+    def _fit(self, X, y, sample_weight=None, *, classes=None, partial: bool = False, init_params: dict | None = None,
+             eval_set=None):
+        """``fit`` and ``partial_fit``: validate, place, train, then set the fitted state at once."""
         self._check_hyperparameters()
         kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
-        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype))
+        warm_start = partial or bool(getattr(self, "warm_start", False))  # a subclass may not have the hyperparameter
+        previous = self.__dict__.copy() if warm_start and "params_" in self.__dict__ else None
+        if partial:
+            self._check_partial()
+            if isinstance(getattr(self, "class_weight", None), str):
+                raise ValueError("class_weight='balanced' is not supported by partial_fit: the class frequencies "
+                                 "of one batch are not those of the stream; pass a dict {label: weight} computed "
+                                 "on the whole data (or use fit)")
+        if previous is not None:
+            self._check_fitted(previous)  # trained for other hyperparameters: refused, by name
+            if init_params is not None:
+                raise ValueError(f"init_params cannot be given to a fitted {type(self).__name__} with warm_start=True "
+                                 "(it continues from params_); set warm_start=False to start from init_params")
+        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype), owner=type(self).__name__,
+                                n_features=None if previous is None else previous["n_features_in_"])
         feature_names = feature_names_of(X)
+        if previous is not None:
+            check_feature_names(previous.get("feature_names_in_"), X, owner=type(self).__name__)
         if isinstance(eval_set, (tuple, list)) and len(eval_set) in (2, 3):  # validation columns must be X's, in order
             check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
+        labels = check_labels(y, n_samples=Xb.shape[0], X=X, stacklevel=4)  # the warning points at fit's caller
+        known = previous["classes_"] if previous is not None else None
+        if partial:
+            known = _partial_classes(classes, known)
         # the targets are encoded in the working dtype: one host copy, even for the Dask path's huge data
-        classes, Y_host = encode_labels(check_labels(y, n_samples=Xb.shape[0], X=X), dtype=to_numpy_dtype(Xb.dtype))
+        try:
+            classes, Y_host = encode_labels(labels, known, dtype=to_numpy_dtype(Xb.dtype))
+        except ValueError as error:
+            if previous is None or partial:
+                raise
+            raise ValueError(f"{error} (warm_start=True continues the fitted model and its classes_; "
+                             "set warm_start=False to fit from scratch)") from None
         # weights on the host, combined once; None (nothing materialized) without sample or class weights
         weights = check_sample_weight(sample_weight, Xb.shape[0], X=X)
         per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host), weights)
         weights = effective_weights(weights, per_class, Y_host)
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
-        rng = check_random_state(self.random_state)
-        if init_params is None:
+        warm = previous.get("_rng_state") if previous is not None else None
+        # a warm fit continues the generator the last fit left (a copy: a failed fit must not advance it)
+        rng = copy.deepcopy(warm) if warm is not None else check_random_state(self.random_state)
+        if previous is not None:
+            host_params = previous["params_"]
+        elif init_params is None:
             host_params = self._init_params(n_features, n_outputs, rng)
         else:
             host_params = self._check_init_params(init_params, n_features, n_outputs)
+        optimizer_state = self._carried_optimizer_state(previous)
         with device_context(placement):  # all of the fit's work on the data's device (cupy:1...)
             data, validation = sources(
                 Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
-                eval_set=eval_set, fraction=self.validation_fraction, rng=rng,
-                sample_weight=weights, class_weight=per_class,
+                eval_set=None if partial else eval_set, fraction=None if partial else self.validation_fraction,
+                rng=rng, sample_weight=weights, class_weight=per_class,
             )
             fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
                       "trained_on_": data.trained_on, "feature_names_in_": feature_names,
                       "_fitted_with": self._prediction_settings()}
+            params = _onto(data, host_params)
+            if optimizer_state is not None:
+                optimizer_state = _map_arrays(optimizer_state, lambda a: _onto(data, {"a": a})["a"])
             try:
-                result = self._fit_params(data.place(host_params), data, validation, rng)
+                result = self._fit_params(params, data, validation, rng, partial=partial,
+                                          optimizer_state=optimizer_state)
             except DivergenceError as error:
-                self._set_fitted(params_=error.params, loss_curve_=error.loss_curve, n_iter_=error.n_iter,
-                                 validation_scores_=None, best_iteration_=None, **fitted)
+                self._set_fitted(params_=error.params, **_history(previous, error.loss_curve, error.n_iter, None, None),
+                                 _optimizer_state=None, _rng_state=copy.deepcopy(rng), **fitted)
                 raise
-        self._set_fitted(params_=result.params, loss_curve_=result.loss_curve, n_iter_=result.n_iter,
-                         validation_scores_=result.validation_scores, best_iteration_=result.best_iteration, **fitted)
+        carried = None if result.optimizer_state is None else (self._optimizer_settings(), result.optimizer_state)
+        self._set_fitted(params_=result.params, **_history(previous, result.loss_curve, result.n_iter,
+                                                           result.validation_scores, result.best_iteration),
+                         _optimizer_state=carried, _rng_state=copy.deepcopy(rng), **fitted)
         return self
 
-    def _fit_params(self, params, data, validation, rng):
-        """Train ``params`` on the source ``data``; returns a :class:`~neuralcore.train.TrainResult`."""
+    def _check_partial(self):
+        """An AttributeError when this estimator's settings cannot train one epoch at a time (a subclass
+        says): ``partial_fit`` is then absent, as scikit-learn's ``available_if`` methods are, so
+        ``hasattr(model, "partial_fit")`` tells tools (and scikit-learn's checks) whether it applies."""
+
+    def _optimizer_settings(self):
+        # what the optimizer state belongs to: changing these restarts it (a learning_rate change does not)
+        return copy.deepcopy((self.optimizer, self.optimizer_params))
+
+    def _carried_optimizer_state(self, previous):
+        """The optimizer state a warm fit continues from, or None (fresh) when the optimizer changed."""
+        carried = None if previous is None else previous.get("_optimizer_state")
+        if carried is None:
+            return None
+        settings, state = carried
+        return state if _same(settings, self._optimizer_settings()) else None
+
+    def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None):
+        """Train ``params`` on the source ``data``; returns a :class:`~neuralcore.train.TrainResult`.
+
+        ``partial``: one epoch, no stopping rule (``partial_fit``); ``optimizer_state``: the state to
+        continue from (None: fresh).
+        """
         return train(
             self._steps(data),
             params,
             data,
             optimizer=get_optimizer(self.optimizer, self.learning_rate, self.optimizer_params),
-            max_iter=self.max_iter,
+            max_iter=1 if partial else self.max_iter,
             rng=rng,
-            tol=self.tol,
+            tol=None if partial else self.tol,
             n_iter_no_change=self.n_iter_no_change,
             validation=None if validation is None else validation.accuracy(self._logits),
             verbose=self.verbose,
+            optimizer_state=optimizer_state,
         )
 
     def _set_fitted(self, **state):
@@ -305,7 +455,9 @@ class BaseClassifier:
         """Set a complete fitted state (what :meth:`fitted_state` returns); returns ``self``.
 
         ``_fitted_with`` may be left out: the current hyperparameters are then taken as those the
-        parameters were trained with (a model file's).
+        parameters were trained with (a model file's). ``_optimizer_state`` and ``_rng_state`` may be
+        left out too: a warm fit (``warm_start=True``, ``partial_fit``) then continues from ``params_``
+        with a fresh optimizer state and a generator drawn from ``random_state``.
 
         Raises
         ------
@@ -316,6 +468,8 @@ class BaseClassifier:
             hyperparameters, or a ``_fitted_with`` other than the current hyperparameters. Nothing is set.
         """
         state.setdefault("_fitted_with", self._prediction_settings())
+        for name in _OPTIONAL_STATE:  # a model file's state: a warm fit starts a fresh optimizer and generator
+            state.setdefault(name, None)
         unknown, missing = sorted(set(state) - set(FITTED_ATTRIBUTES)), sorted(set(FITTED_ATTRIBUTES) - set(state))
         if unknown or missing:  # an unknown key would be set as an attribute (a hyperparameter, even)
             raise TypeError(f"restore takes the fitted state ({', '.join(FITTED_ATTRIBUTES)}); "
@@ -339,7 +493,8 @@ class BaseClassifier:
     def _check_fitted(self, state: dict | None = None):
         state = self.__dict__ if state is None else state
         if "params_" not in state:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
+            raise sklearn_compatible(NotFittedError)(
+                f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it")
         changed = {k: v for k, v in state.get("_fitted_with", {}).items()
                    if not _same(self._canonical(k, getattr(self, k)), self._canonical(k, v))}
         if changed:  # the parameters were trained for other settings: their predictions would be wrong
@@ -372,10 +527,13 @@ class BaseClassifier:
         check_feature_names(state.get("feature_names_in_"), X, owner=type(self).__name__)
         if is_chunked(X):
             params = {key: to_numpy(value) for key, value in params.items()}
-            X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype)
+            X = check_chunked(X, n_features=state["n_features_in_"], dtype=next(iter(params.values())).dtype,
+                              owner=type(self).__name__)
             # the chunks are bare arrays: their names were checked above, once
             fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
-            fitted.update(params_=params, backend_="numpy", feature_names_in_=None)
+            # what predictions need travels into the graph; what continues training does not
+            fitted.update(params_=params, backend_="numpy", feature_names_in_=None, _optimizer_state=None,
+                          _rng_state=None)
             K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "log_proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
@@ -387,7 +545,7 @@ class BaseClassifier:
 
     def _output_on(self, X, kind: str, placement, params, classes, n_features):
         work_dtype = dtype_name(next(iter(params.values())).dtype)
-        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features)
+        Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features, owner=type(self).__name__)
         xp, host = placement.xp, is_host(X)
         Z = self._logits(params, Xb, xp)
         if kind == "labels":
@@ -467,7 +625,7 @@ class BaseClassifier:
         Raises a ValueError when ``y`` holds labels the model was not fitted with.
         """
         predicted = to_numpy(self.predict(X))
-        labels = check_labels(y, n_samples=predicted.shape[0], X=X)
+        labels = check_labels(y, n_samples=predicted.shape[0], X=X, warn_column=False)
         encode_labels(labels, self.classes_)  # labels the model never saw are an error
         weights = check_sample_weight(sample_weight, predicted.shape[0], X=X)
         return accuracy(labels, predicted, sample_weight=weights)
@@ -480,7 +638,10 @@ class BaseClassifier:
         placement = resolve_backend(backend)
         with device_context(placement):
             params = {key: to_backend(value, placement) for key, value in state["params_"].items()}
-        return self.restore(**{**state, "params_": params, "backend_": placement.name})
+            carried = state["_optimizer_state"]  # with the parameters: never arrays left on the old device
+            if carried is not None:
+                carried = (carried[0], _map_arrays(carried[1], lambda a: to_backend(a, placement)))
+        return self.restore(**{**state, "params_": params, "backend_": placement.name, "_optimizer_state": carried})
 
     def save(self, path, *, metadata: dict | None = None) -> str:
         """Write the fitted model to ``path`` (``.npz``: NumPy arrays and JSON, no pickle), atomically.
@@ -508,7 +669,74 @@ class BaseClassifier:
         if "params_" in state:  # device arrays pickle as NumPy: loadable without a GPU
             state["params_"] = {key: to_numpy(value).copy() for key, value in state["params_"].items()}
             state["backend_"] = "numpy"
+            if state.get("_optimizer_state") is not None:  # with the parameters, to NumPy
+                settings, carried = state["_optimizer_state"]
+                state["_optimizer_state"] = (settings, _map_arrays(carried, lambda a: to_numpy(a).copy()))
         return state
+
+
+def _partial_classes(classes, known):
+    """The classes of a ``partial_fit`` call: ``classes`` on the first call, else ``known`` (which
+    ``classes``, when given, must equal)."""
+    if classes is None:
+        if known is None:
+            raise ValueError("classes must be passed on the first call to partial_fit: every label the stream "
+                             "will hold, e.g. partial_fit(X, y, classes=[0, 1, 2])")
+        return known
+    given = np.asarray(to_numpy(classes) if not is_host(classes) else classes)
+    if given.ndim != 1:
+        raise ValueError(f"classes must be 1-D (every label the stream will hold), got shape {given.shape}")
+    given = check_labels(given, n_samples=given.shape[0], name="classes", x_name="classes")
+    try:
+        given = np.unique(given)
+    except TypeError:
+        raise TypeError(f"classes mixes label types that cannot be ordered: {sorted({type(v).__name__ for v in given})}") from None
+    if known is not None:
+        if given.shape != known.shape or not np.array_equal(given, known):
+            raise ValueError(f"classes={given.tolist()} differs from classes_={known.tolist()} of the fitted "
+                             "estimator; pass the same classes, or none, after the first call to partial_fit")
+        return known
+    if given.shape[0] < 2:
+        raise ValueError(f"classes must hold at least two distinct labels, got {given.tolist()}")
+    return given
+
+
+def _history(previous, loss_curve, n_iter, scores, best_iteration) -> dict:
+    """The history attributes of a fit, after those of the fit it continues (``previous``, or None)."""
+    if previous is None:
+        return {"loss_curve_": list(loss_curve), "n_iter_": n_iter, "validation_scores_": scores,
+                "best_iteration_": best_iteration}
+    offset = len(previous["loss_curve_"])
+    earlier = previous.get("validation_scores_")
+    return {
+        "loss_curve_": [*previous["loss_curve_"], *loss_curve],
+        "n_iter_": int(previous["n_iter_"]) + n_iter,
+        # the whole history when every fit validated, else this fit's scores alone
+        "validation_scores_": [*earlier, *scores] if earlier is not None and scores is not None else scores,
+        "best_iteration_": None if best_iteration is None else offset + best_iteration,
+    }
+
+
+def _onto(data, params: dict) -> dict:
+    """Fitted arrays where ``data`` trains, in its dtype (as they are when they already are)."""
+    try:
+        data.check_params(params)
+    except ValueError:  # on another backend or device: through the host
+        params = {key: to_numpy(value) for key, value in params.items()}
+    return data.place(params)
+
+
+def _map_arrays(tree, function):
+    """``tree`` (an optimizer state: NamedTuples, tuples, lists, dicts) with ``function`` applied to its arrays."""
+    if isinstance(tree, dict):
+        return {key: _map_arrays(value, function) for key, value in tree.items()}
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return type(tree)(*(_map_arrays(value, function) for value in tree))
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_map_arrays(value, function) for value in tree)
+    if isinstance(tree, numbers.Number) or not (hasattr(tree, "shape") and hasattr(tree, "dtype")):
+        return tree
+    return function(tree)
 
 
 def _same(a, b) -> bool:

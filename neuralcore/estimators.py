@@ -18,7 +18,7 @@ import warnings
 from . import logistic, network, persistence, two_layer
 from .activations import ACTIVATIONS
 from .base import BaseClassifier, _same
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, sklearn_compatible
 from .solvers import SOLVERS, solve
 from .train import Steps, TrainResult
 from .validation import check_choice, check_int, check_number
@@ -67,6 +67,23 @@ _COMMON_DOC = """
         ``random_state``) to measure accuracy each epoch, stop early when it
         stops improving, and keep the best parameters. ``fit(..., eval_set=)``
         gives a validation set instead.
+    warm_start : bool, default False
+        When True, ``fit`` on a fitted estimator continues training: from
+        ``params_``, the optimizer's state (velocities, moments, Adam's step
+        counter, a learning-rate schedule's step) and the shuffling
+        generator, so that ``fit`` with ``max_iter=100`` twice gives exactly
+        what ``max_iter=200`` gives once. ``loss_curve_`` and ``n_iter_``
+        then cover the whole history (``best_iteration_`` counts in it;
+        ``validation_scores_`` too when every fit validated). ``X`` must have
+        ``n_features_in_`` features and ``y`` labels among ``classes_``.
+        Changing ``optimizer`` or ``optimizer_params`` restarts the
+        optimizer's state (a ``learning_rate`` change keeps it); a model
+        loaded from a file or given to ``restore`` continues from its
+        parameters with a fresh optimizer state. A second-order
+        ``solver`` starts from ``params_`` without curvature memory. With
+        early stopping, each fit stops on its own and draws its own
+        ``validation_fraction`` split from the continued generator (pass
+        ``eval_set`` to keep one validation set). See also ``partial_fit``.
     backend : str, optional
         Where host data trains: ``"auto"``, ``"numpy"``, ``"cupy"``,
         ``"cupy:1"``, ``"torch:cuda"``... Default: ``NEURALCORE_BACKEND``,
@@ -159,6 +176,7 @@ class LogisticRegression(BaseClassifier):
         tol=None,
         n_iter_no_change=10,
         validation_fraction=None,
+        warm_start=False,
         init="zeros",
         backend=None,
         dtype=None,
@@ -177,6 +195,7 @@ class LogisticRegression(BaseClassifier):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
         self.init = init
         self.backend = backend
         self.dtype = dtype
@@ -199,14 +218,21 @@ class LogisticRegression(BaseClassifier):
             if ignored:
                 raise ValueError(f"{', '.join(ignored)} applies to solver='gd', not to solver={self.solver!r}")
 
-    def _fit_params(self, params, data, validation, rng):
+    def _check_partial(self):
+        if self.solver != "gd":
+            raise AttributeError(f"partial_fit trains one epoch of the training loop, which is solver='gd'; this "
+                                 f"{type(self).__name__} has solver={self.solver!r} (use fit, or solver='gd')")
+
+    def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None):
         if self.solver == "gd":
-            return super()._fit_params(params, data, validation, rng)
+            return super()._fit_params(params, data, validation, rng, partial=partial,
+                                       optimizer_state=optimizer_state)
         if validation is not None:
             raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
         result = solve(self.solver, params, data, alpha=float(self.alpha), max_iter=self.max_iter, tol=self.tol)
         if not result.converged:
-            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"solver={self.solver!r} did not converge: {result.message}", sklearn_compatible(ConvergenceWarning),
+                          stacklevel=3)
         return TrainResult(result.params, result.loss_curve, result.n_iter, None, None)
 
     def _param_shapes(self, n_features, n_outputs):
@@ -299,6 +325,7 @@ class TwoLayerNet(BaseClassifier):
         tol=None,
         n_iter_no_change=10,
         validation_fraction=None,
+        warm_start=False,
         init="normal",
         init_scale=0.01,
         backend=None,
@@ -319,6 +346,7 @@ class TwoLayerNet(BaseClassifier):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
         self.init = init
         self.init_scale = init_scale
         self.backend = backend
@@ -419,6 +447,7 @@ class NeuralNet(BaseClassifier):
         tol=None,
         n_iter_no_change=10,
         validation_fraction=None,
+        warm_start=False,
         init="he",
         init_scale=0.01,
         backend=None,
@@ -439,6 +468,7 @@ class NeuralNet(BaseClassifier):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
         self.init = init
         self.init_scale = init_scale
         self.backend = backend

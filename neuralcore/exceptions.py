@@ -1,8 +1,32 @@
-"""Exceptions and warnings raised by neuralcore."""
+"""Exceptions and warnings raised by neuralcore.
+
+:class:`NotFittedError`, :class:`ConvergenceWarning` and
+:class:`DataConversionWarning` are also caught by code written for
+scikit-learn's classes of those names (``except
+sklearn.exceptions.NotFittedError``, ``warnings.filterwarnings("ignore",
+category=sklearn.exceptions.ConvergenceWarning)``, scikit-learn's
+``check_is_fitted`` tools), without ``import neuralcore`` importing
+scikit-learn (it costs almost a second): every raise and warning goes through
+:func:`sklearn_compatible`, which, once scikit-learn's exceptions are imported
+(anyone who names one of its classes has imported them), gives a subclass of
+both ours and scikit-learn's. ``isinstance(error, neuralcore.NotFittedError)``
+holds either way.
+"""
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "MemoryBudgetError", "NotFittedError"]
+import sys
+import threading
+import types
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataConversionWarning",
+    "DivergenceError",
+    "MemoryBudgetError",
+    "NotFittedError",
+    "sklearn_compatible",
+]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -66,3 +90,58 @@ class MemoryBudgetError(ValueError, MemoryError):
 
 class ConvergenceWarning(UserWarning):
     """Training reached ``max_iter`` before its stopping rule was met."""
+
+
+class DataConversionWarning(UserWarning):
+    """An input was converted as scikit-learn does, e.g. labels given as a column ``(n, 1)``, raveled."""
+
+
+# ------------------------------------------------------------------ scikit-learn's classes
+
+#: Our classes that have a scikit-learn twin, by name (the same name in ``sklearn.exceptions``).
+_TWINNED = {cls.__name__: cls for cls in (NotFittedError, ConvergenceWarning, DataConversionWarning)}
+_twins_lock = threading.Lock()
+_twins: types.SimpleNamespace | None = None
+
+
+def sklearn_compatible(cls: type) -> type:
+    """The class to raise or warn for ``cls`` (:class:`NotFittedError`, :class:`ConvergenceWarning`...).
+
+    ``cls`` itself while scikit-learn's exceptions are not imported; once they
+    are, a subclass of both ``cls`` and scikit-learn's class of the same name,
+    so that ``except``-clauses and warning filters written for either catch it.
+    Its name is ``cls``'s; it pickles (GridSearchCV(n_jobs=2) sends a worker's
+    error back to the parent) as ``neuralcore.exceptions._sklearn.<name>``.
+
+    Examples
+    --------
+    >>> raise sklearn_compatible(NotFittedError)("call fit first")  # doctest: +SKIP
+    """
+    if cls.__name__ not in _TWINNED or "sklearn.exceptions" not in sys.modules:
+        return cls
+    try:
+        return getattr(_sklearn_twins(), cls.__name__)
+    except (ImportError, AttributeError):  # pragma: no cover - a scikit-learn still importing, or without the class
+        return cls
+
+
+def _sklearn_twins() -> types.SimpleNamespace:
+    """The twin classes, built once (under a lock: pickle finds a class by name and needs the one object)."""
+    global _twins
+    with _twins_lock:
+        if _twins is None:
+            import sklearn.exceptions as theirs  # only reached once scikit-learn is imported, or to unpickle
+
+            twins = types.SimpleNamespace()
+            for name, ours in _TWINNED.items():
+                twin = type(name, (ours, getattr(theirs, name)), {"__module__": __name__, "__doc__": ours.__doc__})
+                twin.__qualname__ = f"_sklearn.{name}"  # what pickle records: resolved by __getattr__ below
+                setattr(twins, name, twin)
+            _twins = twins
+        return _twins
+
+
+def __getattr__(name: str):
+    if name == "_sklearn":  # unpickling a twin (perhaps in a process that has not imported scikit-learn yet)
+        return _sklearn_twins()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -97,7 +97,10 @@ def _numbers_from_objects(arr: np.ndarray, name: str) -> np.ndarray:
         where = tuple(int(i) for i in np.unravel_index(index, arr.shape)) if arr.ndim > 1 else index
         if value is None or _is_missing(value):
             raise ValueError(f"{name} has a missing value ({value!r}) at {where}; remove or impute it first")
-        raise TypeError(f"{name} holds {type(value).__name__} {value!r} at {where}; neuralcore needs numbers")
+        # the words of NumPy's float() refusal, which scikit-learn's checks look for
+        other = "" if isinstance(value, (str, bytes)) else f" or {type(value).__name__}"
+        raise TypeError(f"{name} holds {type(value).__name__} {value!r} at {where}; neuralcore needs numbers (each "
+                        f"argument must be a real number, not a string{other}: convert the entries to numbers first)")
     return arr.astype(np.float64)
 
 

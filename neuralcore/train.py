@@ -25,7 +25,7 @@ import numpy as np
 
 from .data import as_source
 from .device import to_numpy, to_numpy_dtype
-from .exceptions import ConvergenceWarning, DivergenceError
+from .exceptions import ConvergenceWarning, DivergenceError, sklearn_compatible
 from .optim import Optimizer, apply_updates, plain_rate
 from .progress import Progress, Verbosity
 
@@ -82,6 +82,10 @@ class TrainResult(NamedTuple):
         Validation accuracy per epoch, when a validation set was given.
     best_iteration : int or None
         Epoch whose parameters were returned by early stopping on the validation set.
+    optimizer_state : object or None
+        The optimizer's state that goes with ``params`` (pass it back as
+        ``train(..., optimizer_state=)`` to continue training exactly), or
+        None when there is none (a second-order solver).
     """
 
     params: dict
@@ -89,6 +93,7 @@ class TrainResult(NamedTuple):
     n_iter: int
     validation_scores: list | None
     best_iteration: int | None
+    optimizer_state: object = None
 
 
 class _Record(NamedTuple):
@@ -96,6 +101,8 @@ class _Record(NamedTuple):
     score: object  # 0-d device array or None
     scored: dict  # the parameters that ``score`` (and, in full batch, ``cost``) describe
     end: dict  # the parameters at the end of the epoch
+    scored_state: object = None  # the optimizer states that go with them (kept only when a stopping
+    end_state: object = None  # rule may return the parameters of an epoch inside a block)
 
 
 def train(
@@ -110,6 +117,7 @@ def train(
     n_iter_no_change: int = 10,
     validation: Callable | None = None,
     verbose: int | Verbosity = 0,
+    optimizer_state=None,
 ) -> TrainResult:
     """Train ``params`` by an optimizer, full batch or in mini-batches.
 
@@ -128,7 +136,8 @@ def train(
     max_iter : int
         Epochs (full batch: updates, the textbook's iterations).
     rng : numpy.random.Generator
-        Source of the mini-batch shuffling.
+        Source of the mini-batch shuffling, used as it is (it advances): pass
+        the generator a previous call advanced to continue its sequence.
     tol, n_iter_no_change : float or None, int
         Training-cost rule: stop after ``n_iter_no_change`` consecutive epochs
         whose cost did not improve on the best by at least ``tol``. ``None``
@@ -144,6 +153,12 @@ def train(
         a second); 2 the course's ``Cost after iteration i: J`` lines, every
         ``Verbosity.print_every`` epochs (by default the power of ten that
         gives 10 to 100 lines, see :func:`default_print_every`).
+    optimizer_state : optional
+        The optimizer's state to start from (a previous result's
+        ``optimizer_state``: velocities, moments, step counter); default
+        ``optimizer.init(params)``. With the ``params``, ``rng`` and state a
+        run ended with, ``max_iter=100`` twice gives exactly what
+        ``max_iter=200`` gives once.
 
     Returns
     -------
@@ -175,14 +190,17 @@ def train(
     verbose = verbose if isinstance(verbose, Verbosity) else Verbosity(verbose)
     xp, full_batch = data.xp, data.full_batch
     print_every = verbose.print_every or default_print_every(max_iter)
-    block = _block_length(params, print_every if verbose.level >= 2 else READBACK_EVERY)
-    if not full_batch:
-        block = 1  # an epoch is many steps: one read-back per epoch costs nothing
     rng = np.random.default_rng() if rng is None else rng
     watcher = _Stopping(tol, n_iter_no_change, has_validation=validation is not None)
     progress = Progress(max_iter, verbose=verbose.level, print_every=print_every, full_batch=full_batch,
                         stream=verbose.stream)
-    state = optimizer.init(params)
+    state = optimizer.init(params) if optimizer_state is None else optimizer_state
+    # the states of the epochs inside a block are kept only where a stopping rule may return one of them
+    keep_states = tol is not None or validation is not None
+    block = _block_length(params, print_every if verbose.level >= 2 else READBACK_EVERY,
+                          extra=_leaves(state) if keep_states else ())
+    if not full_batch:
+        block = 1  # an epoch is many steps: one read-back per epoch costs nothing
     rate = plain_rate(optimizer) if steps.gd_step is not None else None
     if full_batch:
         whole = _Whole(data.objective(steps.loss_and_grads), data.fused(steps.gd_step) if rate else None, rate)
@@ -198,16 +216,18 @@ def train(
     limit = math.inf
     try:
         for epoch in range(max_iter):
-            start = params
+            start, start_state = params, state
             if full_batch:
                 score = validation(params) if validation is not None else None
                 cost, params, state = whole(optimizer, params, state)
-                pending.append(_Record(cost, score, start, params))
+                kept = (start_state, state) if keep_states else ()
+                pending.append(_Record(cost, score, start, params, *kept))
             else:
                 cost, params, state, first_cost = _epoch(batch_loss, params, state, optimizer, data, rng, fused)
                 start_cost = first_cost if start_cost is None else start_cost
                 score = validation(params) if validation is not None else None
-                pending.append(_Record(cost, score, params, params))
+                kept = (state, state) if keep_states else ()
+                pending.append(_Record(cost, score, params, params, *kept))
             progress.advance()
             if len(pending) < block and epoch < max_iter - 1:
                 continue
@@ -246,17 +266,17 @@ def train(
         progress.close()
     n_iter = len(loss_curve)
     if stop_at is not None:
-        params = watcher.result_params()
+        params, state = watcher.result()
     elif watcher.best_params is not None:
-        params = watcher.best_params
+        params, state = watcher.best_params, watcher.best_state
     if watcher.tol is not None and stop_at is None and validation is None:
         warnings.warn(
             f"training stopped at max_iter={max_iter} before the cost stopped improving by tol={watcher.tol:g} "
             f"for {watcher.patience} epochs; increase max_iter or tol",
-            ConvergenceWarning,
+            sklearn_compatible(ConvergenceWarning),
             stacklevel=3,
         )
-    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_iteration)
+    return TrainResult(params, loss_curve, n_iter, scores, watcher.best_iteration, state)
 
 
 def default_print_every(max_iter: int) -> int:
@@ -326,9 +346,19 @@ def _epoch(loss_and_grads, params, state, optimizer, data, rng, fused=None):
     return total / data.n_samples, params, state, first
 
 
-def _block_length(params: dict, wanted: int) -> int:
-    nbytes = sum(math.prod(v.shape) * to_numpy_dtype(v.dtype).itemsize for v in params.values())
+def _block_length(params: dict, wanted: int, extra=()) -> int:
+    """Epochs per block, so that the parameters (and ``extra`` arrays) of a block fit the budget."""
+    nbytes = sum(math.prod(v.shape) * to_numpy_dtype(v.dtype).itemsize for v in (*params.values(), *extra))
     return max(1, min(wanted, REFERENCE_BUDGET // max(nbytes, 1)))
+
+
+def _leaves(tree) -> list:
+    """The arrays in an optimizer state (NamedTuples, tuples, lists and dicts of arrays and numbers)."""
+    if isinstance(tree, dict):
+        return [leaf for value in tree.values() for leaf in _leaves(value)]
+    if isinstance(tree, (tuple, list)):
+        return [leaf for value in tree for leaf in _leaves(value)]
+    return [tree] if hasattr(tree, "shape") and hasattr(tree, "dtype") and len(getattr(tree, "shape", ())) else []
 
 
 def _read(xp, values) -> list:
@@ -382,15 +412,16 @@ class _Stopping:
         self.best = math.inf if not has_validation else -math.inf
         self.count = 0
         self.best_iteration = None
-        self.best_params = None
-        self.last_params = None
+        self.best_params = self.best_state = None
+        self.last_params = self.last_state = None
 
     def update(self, index, cost, score, record) -> bool:
-        self.last_params = record.end
+        self.last_params, self.last_state = record.end, record.end_state
         threshold = self.tol or 0.0
         if self.has_validation:
             if score > self.best + threshold:
-                self.best, self.best_iteration, self.best_params, self.count = score, index, record.scored, 0
+                self.best, self.best_iteration, self.count = score, index, 0
+                self.best_params, self.best_state = record.scored, record.scored_state
             else:
                 self.count += 1
             return self.count >= self.patience
@@ -403,5 +434,8 @@ class _Stopping:
         self.best = min(self.best, cost)
         return self.count >= self.patience
 
-    def result_params(self):
-        return self.best_params if self.has_validation else self.last_params
+    def result(self):
+        """The parameters the stopping rule returns and the optimizer state that goes with them."""
+        if self.has_validation:
+            return self.best_params, self.best_state
+        return self.last_params, self.last_state

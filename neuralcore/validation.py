@@ -24,6 +24,7 @@ from .frames import (
     _host_labels,
     _is_missing,
 )
+from .exceptions import DataConversionWarning, sklearn_compatible
 from .device import (
     Backend,
     chunk_rows,
@@ -79,31 +80,42 @@ def dtype_name(dtype) -> str | None:
     return name
 
 
+def _refuse_complex(dtype, name: str):
+    # a ValueError with scikit-learn's words, as its estimators raise (and its checks expect)
+    raise ValueError(f"{name} has complex dtype {dtype}: Complex data not supported; neuralcore needs real numbers")
+
+
 def _check_kind(kind: str, dtype, name: str):
     if kind == "c":
-        raise TypeError(f"{name} has complex dtype {dtype}; neuralcore needs real numbers")
+        _refuse_complex(dtype, name)
     if kind not in "biuf":
         raise TypeError(f"{name} has non-numeric dtype {dtype}; neuralcore needs a numeric array")
 
 
-def _check_shape(shape, name: str, n_features: int | None):
+def _check_shape(shape, name: str, n_features: int | None, owner: str | None = None):
+    # scikit-learn's words where its checks look for them ("Reshape your data", "0 sample(s) (shape=...) while a
+    # minimum of 1 is required", "is expecting 3 features as input"), with ours: what was expected, what was given
     if len(shape) != 2:
         hint = ""
         if len(shape) == 1:
-            hint = " (a single feature? use X.reshape(-1, 1); a single sample? use X.reshape(1, -1))"
+            hint = " (Reshape your data: a single feature? use X.reshape(-1, 1); a single sample? use X.reshape(1, -1))"
         elif len(shape) > 2 and shape[0] > 0:
             hint = f" (images? flatten them first: X.reshape({shape[0]}, -1))"
         raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {tuple(shape)}{hint}")
     if shape[0] == 0:
-        raise ValueError(f"{name} has 0 samples (shape {tuple(shape)}); at least one is needed")
+        raise ValueError(f"{name} has 0 sample(s) (shape={tuple(shape)}) while a minimum of 1 is required; pass at least one row")
     if shape[1] == 0:
-        raise ValueError(f"{name} has 0 features (shape {tuple(shape)}); at least one is needed")
+        raise ValueError(f"{name} has 0 feature(s) (shape={tuple(shape)}) while a minimum of 1 is required; pass at least one column")
     if n_features is not None and shape[1] != n_features:
-        raise ValueError(f"{name} has {shape[1]} features, but the model was fitted with {n_features}")
+        if owner is None:  # validation data during a fit: the model is not fitted yet
+            raise ValueError(f"{name} has {shape[1]} features, but the model was fitted with {n_features}")
+        raise ValueError(f"{name} has {shape[1]} features, but {owner} is expecting {n_features} features as input "
+                         "(the number it was fitted with)")
 
 
 def check_X(
-    X, *, backend=None, dtype=None, name: str = "X", model: Backend | None = None, n_features=None, placed_with: str | None = None
+    X, *, backend=None, dtype=None, name: str = "X", model: Backend | None = None, n_features=None, placed_with: str | None = None,
+    owner: str | None = None,
 ):
     """Validate ``X`` and place it on its backend in a floating dtype.
 
@@ -122,6 +134,8 @@ def check_X(
         array on another library or device is an error that suggests ``to()``.
     n_features : int, optional
         Expected number of features (prediction).
+    owner : str, optional
+        The fitted estimator's class name, for a wrong number of features (prediction).
     placed_with : str, optional
         Validation data: the name of the training data ``X`` must sit with;
         a mismatch then says so instead of suggesting ``to()``.
@@ -135,7 +149,7 @@ def check_X(
     if is_host(X):
         arr = host_features(X, name)
         _check_kind(arr.dtype.kind, arr.dtype, name)
-        _check_shape(arr.shape, name, n_features)
+        _check_shape(arr.shape, name, n_features, owner)
         if arr.dtype.kind == "f" and not _all_finite(arr, np):
             raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
         target = model if model is not None else resolve_backend(backend)
@@ -155,7 +169,7 @@ def check_X(
                 "was requested; leave backend unset (or 'numpy') for Dask data, or pass host (NumPy) data to use "
                 "that backend"
             )
-        return check_chunked(X, n_features=n_features, dtype=dtype, name=name), here
+        return check_chunked(X, n_features=n_features, dtype=dtype, name=name, owner=owner), here
     require_host_export(X, name=name)
     if model is not None:
         if (here.name != model.name or str(here) != str(model)) and placed_with is not None:
@@ -180,10 +194,10 @@ def check_X(
     if not hasattr(X, "shape") or not hasattr(X, "dtype"):
         raise TypeError(f"{name} is not an array: {type(X).__name__}")
     if xp.isdtype(X.dtype, "complex floating"):
-        raise TypeError(f"{name} has complex dtype {X.dtype}; neuralcore needs real numbers")
+        _refuse_complex(X.dtype, name)
     if not xp.isdtype(X.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"{name} has non-numeric dtype {X.dtype}; neuralcore needs a numeric array")
-    _check_shape(X.shape, name, n_features)
+    _check_shape(X.shape, name, n_features, owner)
     if xp.isdtype(X.dtype, "real floating") and not _all_finite(X, xp):
         raise ValueError(f"{name} contains NaN or infinite values; remove or impute them first")
     kind = dtype_name(X.dtype) if xp.isdtype(X.dtype, "real floating") and _is_supported(X.dtype) else None
@@ -200,7 +214,7 @@ def check_X(
     return to_backend(X, here, dtype=work), here  # the cast, checked: a backend may not silently change the dtype
 
 
-def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
+def check_chunked(X, *, n_features=None, dtype=None, name: str = "X", owner: str | None = None):
     """Validate a chunked (Dask) array lazily where possible: shape, dtype, and finiteness in one streaming pass.
 
     Returns ``X`` cast (lazily) to the working dtype, all features in one chunk.
@@ -209,7 +223,7 @@ def check_chunked(X, *, n_features=None, dtype=None, name: str = "X"):
 
     if X.ndim == 2 and any(_math.isnan(s) for s in X.shape):
         raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first")
-    _check_shape(X.shape, name, n_features)
+    _check_shape(X.shape, name, n_features, owner)
     kind = np.dtype(X.dtype).kind
     _check_kind(kind, X.dtype, name)
     if kind == "f" and np.dtype(X.dtype).name not in _FLOAT_NAMES and dtype is None:
@@ -276,14 +290,19 @@ def _default_float(backend: Backend) -> str:
     return dtype_name(info.default_dtypes(device=backend.device)["real floating"])
 
 
-def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X") -> np.ndarray:
+def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X", warn_column: bool = True,
+                 stacklevel: int = 3) -> np.ndarray:
     """Validate labels and return them as a 1-D host NumPy array.
 
     ``y`` may be host data or an array of the same library and device as ``X``
-    (any other placement is an error). A column vector ``(n, 1)`` is accepted.
+    (any other placement is an error). A column vector ``(n, 1)`` is raveled,
+    with a :class:`~neuralcore.exceptions.DataConversionWarning` (as
+    scikit-learn's ``fit``) unless ``warn_column`` is false (``score``);
+    ``stacklevel`` makes the warning point at the user's call.
     """
     if y is None:
-        raise ValueError(f"{name} is required (labels of shape (n_samples,))")
+        raise ValueError(f"{name} is required (labels of shape (n_samples,)): this classifier requires {name} to be "
+                         f"passed, but the target {name} is None")
     if not is_host(y):
         here = backend_of(y)
         if X is not None and not is_host(X):
@@ -302,13 +321,18 @@ def check_labels(y, *, n_samples: int, X=None, name: str = "y", x_name: str = "X
     else:
         arr = _host_labels(y, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        if warn_column:  # scikit-learn's words: its checks and users' filters look for them
+            warnings.warn(f"A column-vector {name} was passed when a 1d array was expected. Please change the shape "
+                          f"of {name} to (n_samples,), for example using ravel().",
+                          sklearn_compatible(DataConversionWarning), stacklevel=stacklevel)
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D of shape (n_samples,), got shape {arr.shape}")
     if arr.shape[0] != n_samples:
         raise ValueError(f"{x_name} has {n_samples} samples but {name} has {arr.shape[0]}; they must match")
     if arr.dtype.kind == "c":
-        raise TypeError(f"{name} has complex dtype {arr.dtype}; labels must be real numbers, strings or booleans")
+        raise ValueError(f"{name} has complex dtype {arr.dtype}: Complex data not supported; labels must be real "
+                         "numbers, strings or booleans")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     if arr.dtype.kind == "f" and np.any(arr != np.round(arr)):
@@ -340,7 +364,7 @@ def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = 
             raise TypeError(f"{name} mixes label types that cannot be ordered: {kinds}") from None
         if classes.shape[0] < 2:
             raise ValueError(
-                f"{name} has a single class ({classes.tolist()[0]!r}); classification needs at least two distinct labels"
+                f"{name} has only one class ({classes.tolist()[0]!r}); classification needs at least two distinct labels"
             )
         if classes.shape[0] > MAX_CLASSES and classes.shape[0] > y.shape[0] // 2:
             raise ValueError(

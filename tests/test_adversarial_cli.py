@@ -279,7 +279,7 @@ def test_predict_on_a_model_file_as_data(capsys, files):
 
 def test_predict_with_wrong_width(capsys, files):
     fails(capsys, "predict", files / "xor.npz", "blobs:n_features=3,n_samples=10",
-          match="X has 3 features, but the model was fitted with 2")
+          match="X has 3 features, but TwoLayerNet is expecting 2 features as input")
 
 
 def test_predict_csv_missing_a_trained_column(capsys, files):
@@ -318,7 +318,7 @@ def test_predict_and_evaluate_on_every_backend(capsys, files, backend_case, monk
     status, out, _ = cli(capsys, "predict", files / "xor.npz", "xor:n_samples=6", "--proba", "--backend", backend_case.spec)
     assert status == 0 and out.splitlines()[0] == "prediction,proba_0,proba_1" and len(out.splitlines()) == 7
     fails(capsys, "predict", files / "xor.npz", "blobs:n_features=3,n_samples=10", "--backend", backend_case.spec,
-          match="X has 3 features, but the model was fitted with 2")
+          match="X has 3 features, but TwoLayerNet is expecting 2 features as input")
     fails(capsys, "evaluate", files / "xor.npz", "blobs:centers=3,n_samples=9", "--backend", backend_case.spec,
           match="not among the training classes")
 

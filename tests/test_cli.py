@@ -183,7 +183,7 @@ class TestErrors:
 
     def test_single_class(self, tmp_path):
         np.savez(tmp_path / "one.npz", X=np.ones((5, 2)), y=np.zeros(5))
-        fails("train", tmp_path / "one.npz", match="y has a single class")
+        fails("train", tmp_path / "one.npz", match="y has only one class")
 
     def test_corrupted_model(self, tmp_path):
         (tmp_path / "m.npz").write_bytes(b"PK\x03\x04 not really a zip")
@@ -201,7 +201,7 @@ class TestErrors:
 
     def test_feature_mismatch_at_prediction(self, tmp_path):
         run("train", "xor", "--iterations", "5", "--out", tmp_path / "m.npz", "--quiet")
-        fails("predict", tmp_path / "m.npz", "blobs:n_features=3", match="X has 3 features, but the model was fitted with 2")
+        fails("predict", tmp_path / "m.npz", "blobs:n_features=3", match="X has 3 features, but TwoLayerNet is expecting 2 features as input")
 
     def test_unusable_backend(self):
         if nc_device.backend_status("cupy")[0]:  # a GPU machine: ask for a GPU it does not have

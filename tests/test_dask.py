@@ -131,7 +131,7 @@ class TestChunkedValidation:
 
     def test_wrong_features_at_predict(self):
         model = nc.LogisticRegression(max_iter=2).fit(chunked(X_PLANAR), Y_PLANAR)
-        with pytest.raises(ValueError, match="X has 3 features, but the model was fitted with 2"):
+        with pytest.raises(ValueError, match="X has 3 features, but LogisticRegression is expecting 2 features as input"):
             model.predict(chunked(np.ones((10, 3))))
 
     def test_features_split_in_chunks_are_merged(self):

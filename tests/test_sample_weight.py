@@ -400,10 +400,54 @@ def _escaped(message):
 def assert_same_dict(after, before):
     assert sorted(after) == sorted(before)
     for key, value in before.items():
-        if key == "params_":
-            for name in value:
-                np.testing.assert_array_equal(after[key][name], value[name])
-        elif isinstance(value, np.ndarray):
-            np.testing.assert_array_equal(after[key], value)
-        else:
-            assert after[key] == value, key
+        assert_same_value(after[key], value, key)
+
+
+def assert_same_value(after, before, where):
+    if isinstance(before, np.random.Generator):
+        assert after.bit_generator.state == before.bit_generator.state, where
+    elif isinstance(before, dict):
+        assert sorted(after, key=repr) == sorted(before, key=repr), where
+        for key in before:
+            assert_same_value(after[key], before[key], f"{where}[{key!r}]")
+    elif isinstance(before, (tuple, list)):
+        assert type(after) is type(before) and len(after) == len(before), where
+        for index, (a, b) in enumerate(zip(after, before)):
+            assert_same_value(a, b, f"{where}[{index}]")
+    elif hasattr(before, "shape") and hasattr(before, "dtype"):
+        np.testing.assert_array_equal(to_numpy(after), to_numpy(before), err_msg=where)
+    else:
+        assert after == before, where
+
+
+class TestContinuedTraining:
+    def test_partial_fit_weights_equal_repeated_rows(self, backend_case):
+        make = lambda: nc.NeuralNet((4,), activation="tanh", learning_rate=0.3, init="xavier",  # noqa: E731
+                                    random_state=0, backend=backend_case.spec, dtype=backend_case.dtype)
+        weighted, repeated = make(), make()
+        for part in (slice(0, 12), slice(12, 24)):
+            counts = COUNTS[part]
+            weighted.partial_fit(backend_case.asarray(X[part]), Y3[part], classes=[0, 1, 2], sample_weight=counts)
+            repeated.partial_fit(backend_case.asarray(np.repeat(X[part], counts, axis=0)),
+                                 np.repeat(Y3[part], counts), classes=[0, 1, 2])
+        assert weighted.n_iter_ == 2
+        assert_same_fit(weighted, repeated, *tolerance(backend_case))
+
+    def test_partial_fit_takes_a_class_weight_dict_not_balanced(self):
+        model = nc.LogisticRegression(class_weight={0: 2.0}, backend="numpy")
+        reference = nc.LogisticRegression(backend="numpy")
+        model.partial_fit(X, Y3, classes=[0, 1, 2])
+        reference.partial_fit(X, Y3, classes=[0, 1, 2], sample_weight=np.where(Y3 == 0, 2.0, 1.0))
+        assert_same_fit(model, reference, 1e-12, 1e-12)
+        balanced = nc.LogisticRegression(class_weight="balanced", backend="numpy")
+        with pytest.raises(ValueError, match="class_weight='balanced' is not supported by partial_fit"):
+            balanced.partial_fit(X, Y3, classes=[0, 1, 2])
+        assert not hasattr(balanced, "params_")
+
+    def test_warm_start_with_weights_continues_the_weighted_run(self, backend_case):
+        settings = dict(learning_rate=0.1, optimizer="adam", batch_size=8, class_weight="balanced", random_state=0,
+                        backend=backend_case.spec, dtype=backend_case.dtype)
+        once = nc.TwoLayerNet(3, max_iter=6, **settings).fit(backend_case.asarray(X), Y3, COUNTS)
+        twice = nc.TwoLayerNet(3, max_iter=3, warm_start=True, **settings)
+        twice.fit(backend_case.asarray(X), Y3, COUNTS).fit(backend_case.asarray(X), Y3, COUNTS)
+        assert_same_fit(once, twice, 0, 0)
