@@ -50,6 +50,7 @@ from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
 from .train import train
+from .weights import check_class_weight, check_sample_weight, class_index, class_weights, effective_weights
 from .validation import (
     check_chunked,
     check_choice,
@@ -190,6 +191,7 @@ class BaseClassifier:
             check_number("validation_fraction", self.validation_fraction, positive=True, below=1)
         check_random_state(self.random_state)
         dtype_name(self.dtype)
+        check_class_weight(getattr(self, "class_weight", None))
         if not isinstance(getattr(self, "warm_start", False), (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
 
@@ -205,7 +207,7 @@ class BaseClassifier:
 
     # ----------------------------------------------------------------------- fitting
 
-    def fit(self, X, y, *, init_params: dict | None = None, eval_set=None):
+    def fit(self, X, y, sample_weight=None, *, init_params: dict | None = None, eval_set=None):
         """Train on ``X``, ``y``.
 
         Parameters
@@ -219,14 +221,24 @@ class BaseClassifier:
             as ``X``. Two classes train a sigmoid output; more, a softmax.
             With ``warm_start=True`` on a fitted estimator, labels among
             ``classes_`` (any of them; a label outside is a ValueError).
+        sample_weight : float or array_like of shape (n_samples,), optional
+            Weight of each sample (real, finite, >= 0, not all zero): a list,
+            NumPy array, pandas Series, an array of ``X``'s library and device,
+            or a Dask array when ``X`` is one. A number weighs every sample
+            the same. The cost becomes ``sum(w_i * loss_i) / sum(w_i)`` plus
+            the penalty, with ``w_i = sample_weight[i] * class_weight[y_i]``:
+            an integer weight is the row repeated, weight 0 the row left out.
+            Validation rows held out by ``validation_fraction`` keep their
+            weights (the validation score is then a weighted accuracy).
         init_params : dict, optional
             Starting parameters (NumPy or backend arrays, moved to the training
             backend and cast to the working dtype) instead of the drawn ones.
             Not with ``warm_start=True`` on a fitted estimator (which starts
             from ``params_``).
-        eval_set : tuple (X_val, y_val), optional
+        eval_set : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
             Validation data for ``validation_scores_`` and early stopping
-            (overrides ``validation_fraction``).
+            (overrides ``validation_fraction``). Its accuracy is weighted by
+            ``sample_weight_val`` and ``class_weight``, as the training cost is.
 
         Returns
         -------
@@ -247,10 +259,10 @@ class BaseClassifier:
         Any other error, or an interruption (Ctrl-C), leaves the estimator
         exactly as it was before ``fit``.
         """
-        return self._fit(X, y, init_params=init_params, eval_set=eval_set)
+        return self._fit(X, y, sample_weight=sample_weight, init_params=init_params, eval_set=eval_set)
 
     @_available_if("_check_partial")
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of training on ``X``, ``y``, continuing from the fitted state.
 
         Full batch (``batch_size=None``): one update on all of ``X``; with
@@ -269,6 +281,10 @@ class BaseClassifier:
         classes : array_like of shape (n_classes,), optional
             Every label the stream will hold (two or more). Required on the
             first call; on later calls it may be left out, or must equal ``classes_``.
+        sample_weight : float or array_like of shape (n_samples,), optional
+            Weight of each sample of this batch, as in :meth:`fit` (times a
+            ``class_weight`` dict; ``class_weight="balanced"`` needs the whole
+            data and is refused here, as scikit-learn does).
 
         Returns
         -------
@@ -282,9 +298,10 @@ class BaseClassifier:
             other than ``n_features_in_``. A failed call leaves the
             estimator as it was.
         """
-        return self._fit(X, y, classes=classes, partial=True)
+        return self._fit(X, y, sample_weight=sample_weight, classes=classes, partial=True)
 
-    def _fit(self, X, y, *, classes=None, partial: bool = False, init_params: dict | None = None, eval_set=None):
+    def _fit(self, X, y, sample_weight=None, *, classes=None, partial: bool = False, init_params: dict | None = None,
+             eval_set=None):
         """``fit`` and ``partial_fit``: validate, place, train, then set the fitted state at once."""
         self._check_hyperparameters()
         kernels.enabled()  # a bad NEURALCORE_KERNELS is an error on every backend, before any work
@@ -292,6 +309,10 @@ class BaseClassifier:
         previous = self.__dict__.copy() if warm_start and "params_" in self.__dict__ else None
         if partial:
             self._check_partial()
+            if isinstance(getattr(self, "class_weight", None), str):
+                raise ValueError("class_weight='balanced' is not supported by partial_fit: the class frequencies "
+                                 "of one batch are not those of the stream; pass a dict {label: weight} computed "
+                                 "on the whole data (or use fit)")
         if previous is not None:
             self._check_fitted(previous)  # trained for other hyperparameters: refused, by name
             if init_params is not None:
@@ -302,7 +323,7 @@ class BaseClassifier:
         feature_names = feature_names_of(X)
         if previous is not None:
             check_feature_names(previous.get("feature_names_in_"), X, owner=type(self).__name__)
-        if isinstance(eval_set, (tuple, list)) and len(eval_set) == 2:  # validation columns must be X's, in order
+        if isinstance(eval_set, (tuple, list)) and len(eval_set) in (2, 3):  # validation columns must be X's, in order
             check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
         labels = check_labels(y, n_samples=Xb.shape[0], X=X, stacklevel=4)  # the warning points at fit's caller
         known = previous["classes_"] if previous is not None else None
@@ -316,6 +337,10 @@ class BaseClassifier:
                 raise
             raise ValueError(f"{error} (warm_start=True continues the fitted model and its classes_; "
                              "set warm_start=False to fit from scratch)") from None
+        # weights on the host, combined once; None (nothing materialized) without sample or class weights
+        weights = check_sample_weight(sample_weight, Xb.shape[0], X=X)
+        per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host), weights)
+        weights = effective_weights(weights, per_class, Y_host)
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         warm = previous.get("_rng_state") if previous is not None else None
@@ -332,7 +357,7 @@ class BaseClassifier:
             data, validation = sources(
                 Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
                 eval_set=None if partial else eval_set, fraction=None if partial else self.validation_fraction,
-                rng=rng,
+                rng=rng, sample_weight=weights, class_weight=per_class,
             )
             fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
                       "trained_on_": data.trained_on, "feature_names_in_": feature_names,
@@ -590,15 +615,20 @@ class BaseClassifier:
         """
         return self._output(X, "labels")
 
-    def score(self, X, y) -> float:
+    def score(self, X, y, sample_weight=None) -> float:
         """Accuracy: the fraction of samples whose predicted label equals ``y``.
+
+        With ``sample_weight`` (a number or array_like of shape (n_samples,),
+        checked as ``fit``'s), the weighted accuracy ``sum(w * correct) /
+        sum(w)``; ``class_weight`` does not apply (as in scikit-learn).
 
         Raises a ValueError when ``y`` holds labels the model was not fitted with.
         """
         predicted = to_numpy(self.predict(X))
         labels = check_labels(y, n_samples=predicted.shape[0], X=X, warn_column=False)
         encode_labels(labels, self.classes_)  # labels the model never saw are an error
-        return accuracy(labels, predicted)
+        weights = check_sample_weight(sample_weight, predicted.shape[0], X=X)
+        return accuracy(labels, predicted, sample_weight=weights)
 
     # ------------------------------------------------------------------- placement
 

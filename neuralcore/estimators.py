@@ -42,7 +42,18 @@ _COMMON_DOC = """
     alpha : float, default 0.0
         L2 penalty ``alpha / 2 * sum(W**2)`` on the weights (not the biases),
         added to the mean cross-entropy. The course's ``lambd`` is ``alpha * m``;
-        scikit-learn's ``C`` is ``1 / (alpha * n_samples)``.
+        scikit-learn's ``C`` is ``1 / (alpha * n_samples)``, and with sample
+        or class weights ``1 / (alpha * sum(w))`` (the cost is the weighted
+        mean ``sum(w_i * loss_i) / sum(w_i)``).
+    class_weight : None, "balanced" or dict, default None
+        Weight of each class in the cost, multiplying ``fit``'s
+        ``sample_weight``: a dict ``{label: weight}`` (labels it does not
+        name weigh 1; a label that is not in ``y`` is an error), or
+        ``"balanced"``: ``n_samples / (n_classes * count(label))`` over the
+        ``y`` given to ``fit``, as scikit-learn's ``compute_class_weight``
+        (with ``sample_weight``, counts and ``n_samples`` are sums of sample
+        weights, as in scikit-learn >= 1.6).
+        Validation scores are weighted the same way.
     tol : float, optional
         ``None`` (default): run ``max_iter`` epochs. A number: stop after
         ``n_iter_no_change`` epochs in which the training cost improved by less
@@ -161,6 +172,7 @@ class LogisticRegression(BaseClassifier):
         batch_size=None,
         shuffle=True,
         alpha=0.0,
+        class_weight=None,
         tol=None,
         n_iter_no_change=10,
         validation_fraction=None,
@@ -179,6 +191,7 @@ class LogisticRegression(BaseClassifier):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.alpha = alpha
+        self.class_weight = class_weight
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
@@ -308,6 +321,7 @@ class TwoLayerNet(BaseClassifier):
         batch_size=None,
         shuffle=True,
         alpha=0.0,
+        class_weight=None,
         tol=None,
         n_iter_no_change=10,
         validation_fraction=None,
@@ -328,6 +342,7 @@ class TwoLayerNet(BaseClassifier):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.alpha = alpha
+        self.class_weight = class_weight
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
@@ -428,6 +443,7 @@ class NeuralNet(BaseClassifier):
         batch_size=None,
         shuffle=True,
         alpha=0.0,
+        class_weight=None,
         tol=None,
         n_iter_no_change=10,
         validation_fraction=None,
@@ -448,6 +464,7 @@ class NeuralNet(BaseClassifier):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.alpha = alpha
+        self.class_weight = class_weight
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction

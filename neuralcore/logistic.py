@@ -8,6 +8,7 @@ Course notation, in our ``(n_samples, n_features)`` layout (the course's
        = softmax(Z)             K = n_classes > 2: softmax regression
     J  = mean(cross-entropy(Z, Y)) + alpha / 2 * sum(W**2)
     dZ = A - Y                  the output activation paired with cross-entropy
+                                (sample weights w of mean 1: J = mean(w * loss) + ..., dZ = (A - Y) * w)
     dW = X.T @ dZ / m + alpha * W
     db = mean(dZ, axis=0)
 
@@ -84,21 +85,25 @@ def forward(params: dict, X, /, *, xp=None):
     return network.forward(params, X, xp=xp)
 
 
-def backward(params: dict, cache: dict, Y, /, *, alpha: float = 0.0, xp=None) -> dict:
+def backward(params: dict, cache: dict, Y, /, *, alpha: float = 0.0, xp=None, sample_weight=None) -> dict:
     """Backward propagation: gradients of the cost, keys as ``params``.
 
     ``Y`` has shape ``(n_samples, K)``: 0/1 for K = 1, one-hot rows otherwise,
-    in the parameters' dtype.
+    in the parameters' dtype. ``sample_weight``: a column ``(n_samples, 1)``
+    weighing each sample (``dZ = (A - Y) * w``), as :func:`neuralcore.network.backward`.
     """
-    return network.backward(params, cache, Y, alpha=alpha, xp=xp)
+    return network.backward(params, cache, Y, alpha=alpha, xp=xp, sample_weight=sample_weight)
 
 
-def loss_and_grads(params: dict, X, Y, /, *, alpha: float = 0.0, xp=None):
-    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
-    return network.loss_and_grads(params, X, Y, alpha=alpha, xp=xp)
+def loss_and_grads(params: dict, X, Y, /, *, alpha: float = 0.0, xp=None, sample_weight=None):
+    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``.
+
+    ``sample_weight``: a column ``(n_samples, 1)``; the cost is then ``mean(w * loss) + penalty``.
+    """
+    return network.loss_and_grads(params, X, Y, alpha=alpha, xp=xp, sample_weight=sample_weight)
 
 
-def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None):
+def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, xp=None, sample_weight=None):
     """One plain gradient-descent step: the cost at ``params`` and the new parameters.
 
     ``W = W - learning_rate * dW`` and ``b = b - learning_rate * db``, the
@@ -112,7 +117,7 @@ def gd_step(params: dict, X, Y, learning_rate: float, /, *, alpha: float = 0.0, 
     >>> round(float(cost), 6), new["W"].ravel(), new["b"]
     (0.693147, array([ 0.25, -0.25]), array([0.]))
     """
-    return network.gd_step(params, X, Y, learning_rate, alpha=alpha, xp=xp)
+    return network.gd_step(params, X, Y, learning_rate, alpha=alpha, xp=xp, sample_weight=sample_weight)
 
 
 def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):
@@ -130,11 +135,13 @@ def step_functions(X, /, *, n_outputs: int = 1, alpha: float = 0.0, xp=None):
     return tuple(functools.partial(function, alpha=alpha, xp=xp) for function in pair)
 
 
-def hessian(params: dict, X, /, *, alpha: float = 0.0, xp=None):
+def hessian(params: dict, X, /, *, alpha: float = 0.0, xp=None, sample_weight=None):
     """Hessian of the cost (mean cross-entropy plus L2), over the rows of ``X``.
 
     Ordered as the solvers pack the parameters: ``[W.ravel() (row-major), b]``,
     a square matrix of side ``(n_features + 1) * K`` (Newton's method).
+    With ``sample_weight`` (a column ``(n_samples, 1)``), the Hessian of
+    ``mean(w * loss) + penalty``.
     """
     xp = array_namespace(X) if xp is None else xp
     m, n_features = X.shape
@@ -147,6 +154,9 @@ def hessian(params: dict, X, /, *, alpha: float = 0.0, xp=None):
     else:
         eye = xp.eye(K, dtype=dtype, device=dev)
         weights = [[A[:, k] * (eye[k, l] - A[:, l]) for l in range(K)] for k in range(K)]
+    if sample_weight is not None:
+        w = xp.reshape(sample_weight, (-1,))
+        weights = [[c * w for c in row] for row in weights]
     # blocks[k][l]: the (f + 1) x (f + 1) block of classes k and l, intercept last
     rows = []
     for k in range(K):

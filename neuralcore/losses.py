@@ -97,7 +97,7 @@ def categorical_cross_entropy(z, y, /, *, xp=None):
     return -xp.sum(xp.where(y != 0, y * log_softmax(z, xp=xp), constant_like(0.0, z, xp=xp))) / z.shape[0]
 
 
-def output_and_cross_entropy(z, y, /, *, xp=None):
+def output_and_cross_entropy(z, y, /, *, xp=None, sample_weight=None):
     """The output activation and the mean cross-entropy of logits ``z``, computed together.
 
     For one logit column, ``exp(-|z|)`` serves both the sigmoid and the loss,
@@ -108,16 +108,33 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     one sum, see :func:`neuralcore.kernels.binary_output_and_cross_entropy`), the binary case runs
     that kernel instead of the about twenty array operations below.
 
+    Parameters
+    ----------
+    z : array of shape (n_samples, K)
+        Logits.
+    y : array of the same shape, dtype and device
+        0/1 targets (K = 1) or one-hot rows.
+    sample_weight : array of shape (n_samples, 1), optional
+        Weight of each sample's loss, in ``z``'s dtype and on its device: the
+        cost is then ``mean(sample_weight * loss)`` (weights normalized to
+        mean 1 make it the weighted mean). The compiled kernels take no
+        weights: with weights the Array API code runs.
+
     Returns
     -------
     A : array like ``z``
         Probabilities (sigmoid or softmax).
     cost : 0-d array
-        As :func:`cross_entropy`.
+        As :func:`cross_entropy` (times the weights, when given).
     """
     xp = array_namespace(z, y) if xp is None else xp
     m = z.shape[0]
     if z.shape[-1] == 1:
+        if sample_weight is not None:
+            magnitude = xp.abs(z)
+            e = xp.exp(-magnitude)
+            A = 0.5 + xp.sign(z) * (1 / (1 + e) - 0.5)
+            return A, xp.sum((0.5 * z + 0.5 * magnitude - z * y + xp.log1p(e)) * sample_weight) / m
         compiled = kernels.binary_output_and_cross_entropy(z, y)
         if compiled is not None:
             return compiled
@@ -136,7 +153,10 @@ def output_and_cross_entropy(z, y, /, *, xp=None):
     exps = xp.exp(shifted)
     sums = xp.sum(exps, axis=-1, keepdims=True)
     # a class with target 0 contributes 0 even where its log-probability is -inf
-    cost = -xp.sum(xp.where(y != 0, y * (shifted - xp.log(sums)), constant_like(0.0, z, xp=xp))) / m
+    terms = xp.where(y != 0, y * (shifted - xp.log(sums)), constant_like(0.0, z, xp=xp))
+    if sample_weight is not None:
+        terms = terms * sample_weight
+    cost = -xp.sum(terms) / m
     return exps / sums, cost
 
 

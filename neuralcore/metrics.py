@@ -30,10 +30,12 @@ def predicted_index(Z, /, *, xp=None):
     return xp.argmax(Z, axis=1)
 
 
-def correct_from_logits(Z, Y, /, *, xp=None):
+def correct_from_logits(Z, Y, /, *, xp=None, sample_weight=None):
     """0-d count (in ``Y``'s dtype) of samples whose predicted class is the target of ``Y``.
 
     ``Y`` holds 0/1 targets (one column) or one-hot rows, as the training targets do.
+    With ``sample_weight`` (a column ``(n_samples, 1)`` in ``Y``'s dtype), the
+    sum of the weights of the correct samples.
 
     Examples
     --------
@@ -45,15 +47,22 @@ def correct_from_logits(Z, Y, /, *, xp=None):
         hits = (Z[:, 0] > 0) == (Y[:, 0] > 0.5)
     else:
         hits = xp.argmax(Z, axis=1) == xp.argmax(Y, axis=1)
+    if sample_weight is not None:
+        return xp.sum(xp.astype(hits, Y.dtype) * xp.reshape(sample_weight, (-1,)))
     return xp.sum(xp.astype(hits, Y.dtype))
 
 
-def accuracy(y_true, y_pred) -> float:
-    """Fraction of equal labels, on the host.
+def accuracy(y_true, y_pred, sample_weight=None) -> float:
+    """Fraction of equal labels, on the host; with ``sample_weight``, ``sum(w * correct) / sum(w)``.
 
     Examples
     --------
     >>> accuracy(np.asarray([0, 1, 1]), np.asarray([0, 1, 0]))
     0.6666666666666666
+    >>> accuracy(np.asarray([0, 1, 1]), np.asarray([0, 1, 0]), sample_weight=np.asarray([1.0, 1.0, 2.0]))
+    0.5
     """
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        return float(np.sum(weights * (np.asarray(y_true) == np.asarray(y_pred))) / np.sum(weights))
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))

@@ -10,6 +10,7 @@ Course notation ("Deep Neural Network - Application"), in our
     AL = sigmoid(ZL)            K = 1: two classes; softmax(ZL) for K > 2
     J  = mean(cross-entropy(ZL, Y)) + alpha / 2 * sum_l sum(Wl**2)
     dZL = AL - Y                the output activation paired with cross-entropy
+                                (sample weights w, mean 1: J = mean(w * loss) + ..., dZL = (AL - Y) * w)
     dWl = A(l-1).T @ dZl / m + alpha * Wl        dbl = mean(dZl, axis=0)
     dZ(l-1) = (dZl @ Wl.T) * g'(A(l-1))          g' written from the output
 
@@ -164,11 +165,15 @@ def _cache(params, inputs, Z, A) -> dict:
     return cache
 
 
-def backward(params: dict, cache: dict, Y, /, *, activation: str = "relu", alpha: float = 0.0, xp=None) -> dict:
+def backward(
+    params: dict, cache: dict, Y, /, *, activation: str = "relu", alpha: float = 0.0, xp=None, sample_weight=None
+) -> dict:
     """Backward propagation: gradients of the cost, keys as ``params``.
 
     ``Y`` has shape ``(n_samples, K)``: 0/1 for K = 1, one-hot rows otherwise,
-    in the parameters' dtype.
+    in the parameters' dtype. ``sample_weight``, a column ``(n_samples, 1)``
+    in that dtype, weighs each sample's loss (``dZL = (AL - Y) * w``): the
+    gradient of ``mean(w * loss)``.
     """
     xp = array_namespace(Y) if xp is None else xp
     m = Y.shape[0]
@@ -176,6 +181,8 @@ def backward(params: dict, cache: dict, Y, /, *, activation: str = "relu", alpha
     derivative = ACTIVATION_GRADS[activation]
     grads = {}
     dZ = cache[_output_names(params)[1]] - Y  # output activation paired with cross-entropy
+    if sample_weight is not None:
+        dZ = dZ * sample_weight
     for layer in range(len(keys), 0, -1):
         W_key, b_key = keys[layer - 1]
         W, A_in = params[W_key], cache[f"A{layer - 1}"]
@@ -195,22 +202,33 @@ def backward(params: dict, cache: dict, Y, /, *, activation: str = "relu", alpha
     return {key: grads[key] for key in params}
 
 
-def loss_and_grads(params: dict, X, Y, /, *, activation: str = "relu", alpha: float = 0.0, xp=None):
-    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
+def loss_and_grads(
+    params: dict, X, Y, /, *, activation: str = "relu", alpha: float = 0.0, xp=None, sample_weight=None
+):
+    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``.
+
+    With ``sample_weight`` (a column ``(n_samples, 1)`` in the working dtype,
+    on the data's device) the cost is ``mean(w * loss) + penalty``: with
+    weights normalized to mean 1, the weighted mean ``sum(w * loss) / sum(w)``.
+    """
     xp = array_namespace(X) if xp is None else xp
     inputs, Z = _propagate(params, X, activation, xp)
-    A, cost = output_and_cross_entropy(Z, Y, xp=xp)
+    A, cost = output_and_cross_entropy(Z, Y, xp=xp, sample_weight=sample_weight)
     if alpha:
         cost = cost + l2_penalty([params[W] for W, _ in layer_keys(params)], alpha, xp=xp)
-    return cost, backward(params, _cache(params, inputs, Z, A), Y, activation=activation, alpha=alpha, xp=xp)
+    cache = _cache(params, inputs, Z, A)
+    return cost, backward(params, cache, Y, activation=activation, alpha=alpha, xp=xp, sample_weight=sample_weight)
 
 
-def gd_step(params: dict, X, Y, learning_rate: float, /, *, activation: str = "relu", alpha: float = 0.0, xp=None):
+def gd_step(
+    params: dict, X, Y, learning_rate: float, /, *, activation: str = "relu", alpha: float = 0.0, xp=None,
+    sample_weight=None,
+):
     """One plain gradient-descent step: the cost at ``params`` and the new parameters.
 
     The same arithmetic as :func:`loss_and_grads` followed by
     :func:`neuralcore.optim.gradient_descent`'s update, with the update in one
     kernel launch per parameter where the backend has one (CuPy).
     """
-    cost, grads = loss_and_grads(params, X, Y, activation=activation, alpha=alpha, xp=xp)
+    cost, grads = loss_and_grads(params, X, Y, activation=activation, alpha=alpha, xp=xp, sample_weight=sample_weight)
     return cost, descend(params, grads, learning_rate)

@@ -358,7 +358,7 @@ def _check_document(document) -> dict:
             raise TypeError(f"hyperparameters must be an object, got {type(hyperparameters).__name__}")
         names = set(cls().get_params())
         # JSON has no tuples: a list hyperparameter (hidden_units) comes back as the tuple it was
-        model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in hyperparameters.items() if k in names})
+        model = cls(**{k: _restored(k, v) for k, v in hyperparameters.items() if k in names})
         n_features, n_classes = document["n_features_in"], document["n_classes"]
         if not (_is_int(n_features) and _is_int(n_classes) and n_features >= 1 and n_classes >= 2):
             raise ValueError(f"n_features_in={n_features!r}, n_classes={n_classes!r}")
@@ -436,11 +436,23 @@ def _json_hyperparameters(params: dict):
     kept, dropped = {}, {}
     for key, value in params.items():
         value = _plain(value)
+        if key == "class_weight" and isinstance(value, dict):
+            # JSON turns every key into a string: the labels (1, 1.5, True, "a") are kept as [label, weight] pairs
+            value = [[_plain(label), weight] for label, weight in value.items()]
         if _json_safe(value):
             kept[key] = value
         else:
             dropped[key] = repr(value)
     return kept, dropped
+
+
+def _restored(name: str, value):
+    """A hyperparameter as it was before JSON: ``class_weight`` pairs as the dict, other lists as tuples."""
+    if name == "class_weight" and isinstance(value, list):
+        if not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
+            raise ValueError(f"class_weight must be stored as [label, weight] pairs, got {value!r}")
+        return {label: weight for label, weight in value}
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _plain(value):

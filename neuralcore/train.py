@@ -296,9 +296,12 @@ class _Fused(NamedTuple):
     step: Callable
     plain_rate: Callable
 
-    def __call__(self, params, state, X, Y):
+    def __call__(self, params, state, X, Y, sample_weight=None):
         rate, state = self.plain_rate(state)
-        cost, params = self.step(params, X, Y, rate)
+        if sample_weight is None:
+            cost, params = self.step(params, X, Y, rate)
+        else:
+            cost, params = self.step(params, X, Y, rate, sample_weight=sample_weight)
         return cost, params, state
 
 
@@ -320,11 +323,14 @@ class _Whole(NamedTuple):
         return cost, apply_updates(params, updates), state
 
 
-def _step(loss_and_grads, optimizer, fused, params, state, X, Y):
-    """One update on ``X``, ``Y``: ``(cost at params, new params, new state)``."""
+def _step(loss_and_grads, optimizer, fused, params, state, X, Y, sample_weight=None):
+    """One update on ``X``, ``Y`` (rows weighted by ``sample_weight``): ``(cost at params, new params, new state)``."""
     if fused is not None:
-        return fused(params, state, X, Y)
-    cost, grads = loss_and_grads(params, X, Y)
+        return fused(params, state, X, Y, sample_weight)
+    if sample_weight is None:
+        cost, grads = loss_and_grads(params, X, Y)
+    else:
+        cost, grads = loss_and_grads(params, X, Y, sample_weight=sample_weight)
     updates, state = optimizer.update(grads, state, params)
     return cost, apply_updates(params, updates), state
 
@@ -332,8 +338,8 @@ def _step(loss_and_grads, optimizer, fused, params, state, X, Y):
 def _epoch(loss_and_grads, params, state, optimizer, data, rng, fused=None):
     """One pass over the source's batches: ``(mean cost, new params, new state, first batch's cost)``."""
     total = first = None
-    for X_batch, Y_batch in data.batches(rng):
-        cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X_batch, Y_batch)
+    for X_batch, Y_batch, *weights in data.batches(rng):  # weighted sources add each batch's weights
+        cost, params, state = _step(loss_and_grads, optimizer, fused, params, state, X_batch, Y_batch, *weights)
         first = cost if first is None else first
         weighted = cost * X_batch.shape[0]
         total = weighted if total is None else total + weighted

@@ -82,24 +82,39 @@ def forward(params: dict, X, /, *, activation: str = "tanh", xp=None):
     return network.forward(params, X, activation=activation, xp=xp)
 
 
-def backward(params: dict, cache: dict, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None) -> dict:
+def backward(
+    params: dict, cache: dict, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None, sample_weight=None
+) -> dict:
     """Backward propagation: gradients of the cost, keys as ``params``.
 
     ``Y`` has shape ``(n_samples, K)``: 0/1 for K = 1, one-hot rows otherwise.
+    ``sample_weight``: a column ``(n_samples, 1)`` weighing each sample (``dZ2 = (A2 - Y) * w``).
     """
-    return network.backward(params, cache, Y, activation=activation, alpha=alpha, xp=xp)
+    return network.backward(params, cache, Y, activation=activation, alpha=alpha, xp=xp, sample_weight=sample_weight)
 
 
-def loss_and_grads(params: dict, X, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None):
-    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``."""
-    return network.loss_and_grads(params, X, Y, activation=activation, alpha=alpha, xp=xp)
+def loss_and_grads(
+    params: dict, X, Y, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None, sample_weight=None
+):
+    """Cost (0-d array, on the device) and gradients for one step on ``X``, ``Y``.
+
+    ``sample_weight``: a column ``(n_samples, 1)``; the cost is then ``mean(w * loss) + penalty``.
+    """
+    return network.loss_and_grads(
+        params, X, Y, activation=activation, alpha=alpha, xp=xp, sample_weight=sample_weight
+    )
 
 
-def gd_step(params: dict, X, Y, learning_rate: float, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None):
+def gd_step(
+    params: dict, X, Y, learning_rate: float, /, *, activation: str = "tanh", alpha: float = 0.0, xp=None,
+    sample_weight=None,
+):
     """One plain gradient-descent step: the cost at ``params`` and the new parameters.
 
     The same arithmetic as :func:`loss_and_grads` followed by
     :func:`neuralcore.optim.gradient_descent`'s update, with the update in one
     kernel launch per parameter where the backend has one (CuPy).
     """
-    return network.gd_step(params, X, Y, learning_rate, activation=activation, alpha=alpha, xp=xp)
+    return network.gd_step(
+        params, X, Y, learning_rate, activation=activation, alpha=alpha, xp=xp, sample_weight=sample_weight
+    )

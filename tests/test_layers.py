@@ -12,7 +12,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "neuralcore"
 LAYERS = [
     ["device"],
     ["kernels", "_cuda", "exceptions"],
-    ["frames", "validation", "metrics", "init", "activations", "losses", "optim"],
+    ["frames", "validation", "weights", "metrics", "init", "activations", "losses", "optim"],
     ["datasets", "loaders", "files"],
     ["network"],
     ["logistic", "two_layer"],
