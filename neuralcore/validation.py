@@ -73,7 +73,7 @@ def dtype_name(dtype) -> str | None:
         return None
     try:
         name = to_numpy_dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # NumPy parses odd specs: np.dtype((None,)) is a SyntaxError
         name = repr(dtype)
     if name not in _FLOAT_NAMES:
         raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}")

@@ -487,6 +487,8 @@ COMMON_BAD_HYPERPARAMETERS = [
     ({"dtype": "int32"}, TypeError, "dtype must be 'float32' or 'float64', got 'int32'"),
     ({"dtype": "float16"}, TypeError, "dtype must be 'float32' or 'float64', got 'float16'"),
     ({"dtype": np.int64}, TypeError, "dtype must be 'float32' or 'float64'"),
+    ({"dtype": (None,)}, TypeError, r"dtype must be .float32. or .float64., got \(None,\)"),  # np.dtype((None,)) is a SyntaxError
+    ({"dtype": [None]}, TypeError, r"dtype must be .float32. or .float64., got \[None\]"),
 ]
 HYPERPARAMETER_CASES = [
     *[pytest.param(LogisticRegression, *case, id=f"logistic-{next(iter(case[0].items()))}") for case in COMMON_BAD_HYPERPARAMETERS],
