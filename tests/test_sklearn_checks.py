@@ -232,3 +232,52 @@ class TestMessages:
     def test_one_sample_one_class(self, backend_case):
         with pytest.raises(ValueError, match=r"^y has only one class \(1\); classification needs at least two"):
             nc.NeuralNet(backend=backend_case.spec).fit(backend_case.asarray(np.ones((1, 10))), [1])
+
+
+# ------------------------------------------------------------------- scikit-learn's array-API checks
+
+_ARRAY_API_SCRIPT = r"""
+import json, warnings
+warnings.filterwarnings("ignore")
+import neuralcore as nc
+from sklearn.utils.estimator_checks import _yield_all_checks
+results = {}
+for est in (nc.LogisticRegression(solver="lbfgs", max_iter=50, random_state=0), nc.TwoLayerNet(max_iter=50, random_state=0),
+            nc.NeuralNet(hidden_units=(8,), optimizer="adam", learning_rate=0.01, max_iter=50, random_state=0)):
+    for check in _yield_all_checks(est, legacy=True):
+        name = getattr(check, "func", check).__name__
+        if "array_api" not in name:
+            continue
+        keywords = {k: str(v) for k, v in getattr(check, "keywords", {}).items()}
+        if "cupy" in str(keywords) or "dpnp" in str(keywords):
+            continue  # CuPy needs a GPU (ci/gpu_checks.sh), dpnp is not installed
+        try:
+            check(type(est).__name__, est)
+            outcome = "passed"
+        except Exception as error:
+            outcome = "skipped" if type(error).__name__ == "SkipTest" else f"{type(error).__name__}: {error}"
+        results.setdefault(type(est).__name__, []).append([name, keywords, outcome])
+print(json.dumps(results))
+"""
+
+
+def test_array_api_checks_with_scipy_array_api():
+    """scikit-learn runs its array-API checks only with SCIPY_ARRAY_API=1 (set before SciPy is imported), so
+    they run here in a process of their own: NumPy, array-api-strict (both devices) and torch CPU inputs
+    train and predict as scikit-learn expects, and exactly the two differences README lists fail."""
+    import json
+    import os
+
+    done = subprocess.run([sys.executable, "-c", _ARRAY_API_SCRIPT], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SCIPY_ARRAY_API": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(results) == ["LogisticRegression", "NeuralNet", "TwoLayerNet"]
+    for name, checks in results.items():
+        passed = [(check, keywords) for check, keywords, outcome in checks if outcome == "passed"]
+        failed = {check: outcome for check, _, outcome in checks if outcome not in ("passed", "skipped")}
+        namespaces = {keywords.get("array_namespace") for check, keywords in passed if check == "check_array_api_input"}
+        assert {"numpy", "array_api_strict", "torch"} <= namespaces, (name, passed)
+        assert sorted(failed) == ["check_array_api_mixed_inputs", "check_array_api_same_namespace"], (name, failed)
+        assert "y is a array_api_strict array" in failed["check_array_api_mixed_inputs"]
+        assert "did not raise when called with a different array namespace" in failed["check_array_api_same_namespace"]
