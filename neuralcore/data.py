@@ -276,7 +276,8 @@ def _weighted_hessian(hessian_fn, params, X_block):
 # ------------------------------------------------------------------------------ building
 
 
-def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, shuffle, eval_set, fraction, rng):
+def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, shuffle, eval_set, fraction, rng,
+            transform=None):
     """The training source of a fit and its validation source (or None).
 
     ``X`` is the checked training data (an array on ``placement``, or a Dask
@@ -284,8 +285,12 @@ def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, s
     ``eval_set=(X_val, y_val)`` gives the validation data; otherwise
     ``fraction`` (a float) holds out a stratified part of ``X``, drawn from
     ``rng``. Validation data is checked as the training data is, its labels
-    encoded with the training ``classes``.
+    encoded with the training ``classes``. ``transform`` (the fitted
+    standardization, or None) maps the checked features, training and
+    validation alike, to what the model trains on (before any split).
     """
+    transform = transform or (lambda features: features)
+    X = transform(X)
     if is_chunked(X):
         if eval_set is None and fraction is not None:
             raise ValueError(
@@ -293,7 +298,8 @@ def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, s
                 "pass a validation set as eval_set=(X_val, y_val) instead"
             )
         data = ChunkedData(X, Y_host, batch_size=batch_size, shuffle=shuffle)  # already in dtype: no copy
-        return data, None if eval_set is None else _chunked_validation(eval_set, classes, data.dtype, X.shape[1])
+        return data, None if eval_set is None else _chunked_validation(eval_set, classes, data.dtype, X.shape[1],
+                                                                        transform)
     xp, dtype = placement.xp, X.dtype
     validation = None
     if eval_set is not None:
@@ -303,7 +309,7 @@ def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, s
             n_features=X.shape[1], placed_with="X",
         )
         Yv = _targets(y_val, Xv, X_val, classes, to_numpy_dtype(dtype))
-        validation = ArrayData(Xv, to_backend(Yv, placement, dtype=dtype))
+        validation = ArrayData(transform(Xv), to_backend(Yv, placement, dtype=dtype))
     elif fraction is not None:
         n_outputs = Y_host.shape[1]
         y_index = np.argmax(Y_host, axis=1) if n_outputs > 1 else Y_host[:, 0].astype(np.intp)
@@ -317,7 +323,7 @@ def sources(X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, s
     return data, validation
 
 
-def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int):
+def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int, transform):
     """A Dask validation set is scored chunk by chunk (one graph per epoch), host data directly."""
     X_val, y_val = _pair(eval_set)
     if is_chunked(X_val):
@@ -330,6 +336,7 @@ def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int):
             "host; pass eval_set X as a Dask array or as host (NumPy) data"
         )
     Yv = _targets(y_val, Xv, X_val, classes, dtype)
+    Xv = transform(Xv)
     return ChunkedData(Xv, Yv) if is_chunked(Xv) else ArrayData(Xv, Yv)
 
 
