@@ -16,7 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .device import backend_of, chunk_rows, compute, delayed, is_chunked, to_backend, to_numpy, whole_rows
+from .device import (
+    backend_of,
+    chunk_rows,
+    compute,
+    delayed,
+    is_chunked,
+    to_backend,
+    to_numpy,
+    to_numpy_dtype,
+    whole_rows,
+)
 
 __all__ = ["check_statistics", "fit_statistics", "standardize"]
 
@@ -50,19 +60,21 @@ def fit_statistics(X, *, xp=None):
     >>> mean.tolist(), scale.tolist()
     ([2.0, 5.0], [1.0, 1.0])
     """
-    if is_chunked(X):
-        mean, scale = _chunked_statistics(X)
-        xp = np
-    else:
-        xp = backend_of(X).xp if xp is None else xp
-        mean = xp.mean(X, axis=0)
-        # two passes (the mean, then the spread around it), as numpy.std: no cancellation
-        scale = xp.sqrt(xp.mean((X - mean) ** 2, axis=0))
-        constant = xp.max(X, axis=0) == xp.min(X, axis=0)
-        scale = xp.where(constant | (scale == 0), xp.ones_like(scale), scale)
-    if not bool(xp.all(xp.isfinite(scale))):
-        raise ValueError(f"standardize=True: the standard deviation of some features overflows {X.dtype} (values "
-                         "too large); rescale the features or use dtype='float64'")
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
+        if is_chunked(X):
+            mean, scale = _chunked_statistics(X)
+            xp = np
+        else:
+            xp = backend_of(X).xp if xp is None else xp
+            mean = xp.mean(X, axis=0)
+            # two passes (the mean, then the spread around it), as numpy.std: no cancellation
+            scale = xp.sqrt(xp.mean((X - mean) ** 2, axis=0))
+            constant = xp.max(X, axis=0) == xp.min(X, axis=0)
+            scale = xp.where(constant | (scale == 0), xp.ones_like(scale), scale)
+    if not bool(xp.all(xp.isfinite(mean))) or not bool(xp.all(xp.isfinite(scale))):
+        raise ValueError(f"standardize=True: the mean or standard deviation of some features overflows "
+                         f"{to_numpy_dtype(X.dtype).name} (values too large); rescale the features or use "
+                         "dtype='float64'")
     return mean, scale
 
 
@@ -95,8 +107,9 @@ def _chunk_moments(block):
     n = int(block.shape[0])
     if n == 0:
         return 0, None, None, None, None
-    mean = xp.mean(block, axis=0)
-    m2 = xp.sum((block - mean) ** 2, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # Dask's worker threads: an overflow is reported in words
+        mean = xp.mean(block, axis=0)
+        m2 = xp.sum((block - mean) ** 2, axis=0)
     return n, to_numpy(mean), to_numpy(m2), to_numpy(xp.max(block, axis=0)), to_numpy(xp.min(block, axis=0))
 
 
