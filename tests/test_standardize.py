@@ -81,6 +81,25 @@ class TestEqualsManualStandardization:
         lazy = chunked.predict_proba(da.from_array(X, chunks=(7, 3)))
         np.testing.assert_allclose(lazy.compute(), in_memory.predict_proba(X), rtol=1e-10, atol=1e-12)
 
+    @pytest.mark.parametrize("kind", ["device1", "torch"])
+    def test_dask_chunks_on_a_device_are_standardized_where_they_are(self, kind):
+        # array-api-strict's device1 refuses any conversion to NumPy, as a GPU's chunks would need a copy
+        from .test_dask_devices import chunked
+
+        on_host = net(standardize=True, batch_size=12).fit(chunked(X, chunks=12), Y)  # NumPy chunks
+        on_device = net(standardize=True, batch_size=12).fit(chunked(X, kind, chunks=12), Y)
+        np.testing.assert_allclose(on_device.feature_scale_, on_host.feature_scale_, rtol=1e-13)
+        for key in on_host.params_:
+            np.testing.assert_allclose(on_device.params_[key], on_host.params_[key], rtol=1e-10, atol=1e-12)
+        blocks = on_device.predict_proba(chunked(X, kind, chunks=12)).to_delayed().ravel()
+        for start, block in zip(range(0, len(X), 12), blocks):  # each block stays on the chunks' device
+            value = block.compute()
+            assert nc_device.backend_of(value).name == ("torch" if kind == "torch" else "array_api_strict")
+            if kind == "device1":
+                value = value.to_device(nc_device.resolve_backend("array_api_strict").device)
+            np.testing.assert_allclose(nc_device.to_numpy(value), on_host.predict_proba(X[start:start + 12]),
+                                       rtol=1e-10, atol=1e-12)
+
     def test_eval_set_is_standardized_with_the_training_statistics(self):
         X_train, X_val, y_train, y_val = X[:36], X[36:], Y[:36], Y[36:]
         S_train, S_val = manual(X_train, X_val)
