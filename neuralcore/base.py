@@ -49,6 +49,7 @@ from .frames import check_feature_names, feature_names_of
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .scaling import check_statistics, fit_statistics, standardize
 from .train import train
 from .weights import check_class_weight, check_sample_weight, class_index, class_weights, effective_weights
 from .validation import (
@@ -99,10 +100,12 @@ FITTED_ATTRIBUTES = (
     "_fitted_with",  # the hyperparameters that shape predictions, as they were for this fit
     "_optimizer_state",  # (optimizer settings, optimizer state) a warm fit continues from, or None (fresh)
     "_rng_state",  # the generator a warm fit continues from, or None (drawn from random_state)
+    "feature_mean_",  # standardize=True: the statistics every prediction applies first; None when not standardized
+    "feature_scale_",
 )
 
 #: Fitted attributes that :meth:`BaseClassifier.restore` may be given without (then None: a fresh start).
-_OPTIONAL_STATE = ("_optimizer_state", "_rng_state")
+_OPTIONAL_STATE = ("_optimizer_state", "_rng_state", "feature_mean_", "feature_scale_")
 
 
 class BaseClassifier:
@@ -194,6 +197,8 @@ class BaseClassifier:
         check_class_weight(getattr(self, "class_weight", None))
         if not isinstance(getattr(self, "warm_start", False), (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
+        if not isinstance(getattr(self, "standardize", False), (bool, np.bool_)):
+            raise TypeError(f"standardize must be True or False, got {self.standardize!r}")
 
     def param_shapes(self, n_features: int, n_classes: int) -> dict:
         """The shape of each fitted parameter for ``n_features`` inputs and ``n_classes`` labels.
@@ -318,6 +323,7 @@ class BaseClassifier:
             if init_params is not None:
                 raise ValueError(f"init_params cannot be given to a fitted {type(self).__name__} with warm_start=True "
                                  "(it continues from params_); set warm_start=False to start from init_params")
+        self._check_standardize_continues(previous, partial)
         Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype), owner=type(self).__name__,
                                 n_features=None if previous is None else previous["n_features_in_"])
         feature_names = feature_names_of(X)
@@ -343,6 +349,13 @@ class BaseClassifier:
         weights = effective_weights(weights, per_class, Y_host)
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
+        if previous is not None:  # a warm fit keeps the statistics its parameters were trained with
+            statistics = previous.get("feature_mean_"), previous.get("feature_scale_")
+        elif getattr(self, "standardize", False):  # over all the rows given to fit, before any validation split
+            with device_context(placement):
+                statistics = fit_statistics(Xb)
+        else:
+            statistics = None, None
         warm = previous.get("_rng_state") if previous is not None else None
         # a warm fit continues the generator the last fit left (a copy: a failed fit must not advance it)
         rng = copy.deepcopy(warm) if warm is not None else check_random_state(self.random_state)
@@ -358,10 +371,14 @@ class BaseClassifier:
                 Xb, Y_host, placement, classes=classes, batch_size=self.batch_size, shuffle=bool(self.shuffle),
                 eval_set=None if partial else eval_set, fraction=None if partial else self.validation_fraction,
                 rng=rng, sample_weight=weights, class_weight=per_class,
+                transform=None if statistics[0] is None else functools.partial(_standardized, statistics),
             )
             fitted = {"classes_": classes, "n_features_in_": n_features, "backend_": data.backend_name,
                       "trained_on_": data.trained_on, "feature_names_in_": feature_names,
-                      "_fitted_with": self._prediction_settings()}
+                      "_fitted_with": self._prediction_settings(), "feature_mean_": None, "feature_scale_": None}
+            if statistics[0] is not None:  # kept where the parameters are, in their dtype
+                placed = _onto(data, {"mean": statistics[0], "scale": statistics[1]})
+                fitted.update(feature_mean_=placed["mean"], feature_scale_=placed["scale"])
             params = _onto(data, host_params)
             if optimizer_state is not None:
                 optimizer_state = _map_arrays(optimizer_state, lambda a: _onto(data, {"a": a})["a"])
@@ -377,6 +394,23 @@ class BaseClassifier:
                                                            result.validation_scores, result.best_iteration),
                          _optimizer_state=carried, _rng_state=copy.deepcopy(rng), **fitted)
         return self
+
+    def _check_standardize_continues(self, previous, partial: bool):
+        """A ValueError when ``standardize`` cannot apply to this warm fit or ``partial_fit`` call."""
+        wanted = bool(getattr(self, "standardize", False))
+        if previous is None:
+            if partial and wanted:
+                raise ValueError(f"partial_fit cannot start a {type(self).__name__} with standardize=True: the mean "
+                                 "and scale of one batch would be wrong for the whole stream; scale the stream "
+                                 "yourself (standardize=False), or fit once first (its statistics are then kept)")
+            return
+        fitted = previous.get("feature_mean_") is not None
+        if wanted != fitted:  # the parameters live in the space of the fitted statistics (or of raw features)
+            call = "partial_fit" if partial else "a warm fit (warm_start=True)"
+            raise ValueError(f"this {type(self).__name__} was fitted with standardize={fitted}, now standardize="
+                             f"{wanted}: {call} continues its parameters, which were trained on "
+                             f"{'standardized' if fitted else 'raw'} features; set standardize={fitted}, or fit "
+                             "from scratch (warm_start=False)")
 
     def _check_partial(self):
         """An AttributeError when this estimator's settings cannot train one epoch at a time (a subclass
@@ -475,6 +509,7 @@ class BaseClassifier:
             raise TypeError(f"restore takes the fitted state ({', '.join(FITTED_ATTRIBUTES)}); "
                             f"unknown: {unknown}, missing: {missing}")
         self._check_fitted(state)  # trained for other hyperparameters than this estimator's: refused
+        check_statistics(state["feature_mean_"], state["feature_scale_"], state["n_features_in_"])
         params, classes = state["params_"], np.asarray(state["classes_"])
         if not isinstance(params, dict) or classes.ndim != 1:
             raise TypeError(f"params_ must be a dict of arrays and classes_ 1-D, got {type(params).__name__} "
@@ -533,7 +568,7 @@ class BaseClassifier:
             fitted = {name: state.get(name) for name in FITTED_ATTRIBUTES}
             # what predictions need travels into the graph; what continues training does not
             fitted.update(params_=params, backend_="numpy", feature_names_in_=None, _optimizer_state=None,
-                          _rng_state=None)
+                          _rng_state=None, **_host_statistics(state))
             K = 1 if len(classes) == 2 else len(classes)
             columns = {"decision": None if K == 1 else K, "proba": max(K, 2), "log_proba": max(K, 2), "labels": None}[kind]
             dtype = classes.dtype if kind == "labels" else X.dtype
@@ -547,6 +582,8 @@ class BaseClassifier:
         work_dtype = dtype_name(next(iter(params.values())).dtype)
         Xb, _ = check_X(X, dtype=work_dtype, model=placement, n_features=n_features, owner=type(self).__name__)
         xp, host = placement.xp, is_host(X)
+        if self.__dict__.get("feature_mean_") is not None:  # fitted with standardize=True: whatever it says now
+            Xb = standardize(Xb, self.feature_mean_, self.feature_scale_)
         Z = self._logits(params, Xb, xp)
         if kind == "labels":
             index = predicted_index(Z, xp=xp)
@@ -641,7 +678,10 @@ class BaseClassifier:
             carried = state["_optimizer_state"]  # with the parameters: never arrays left on the old device
             if carried is not None:
                 carried = (carried[0], _map_arrays(carried[1], lambda a: to_backend(a, placement)))
-        return self.restore(**{**state, "params_": params, "backend_": placement.name, "_optimizer_state": carried})
+            statistics = {name: None if state[name] is None else to_backend(state[name], placement)
+                          for name in ("feature_mean_", "feature_scale_")}
+        return self.restore(**{**state, "params_": params, "backend_": placement.name, "_optimizer_state": carried,
+                               **statistics})
 
     def save(self, path, *, metadata: dict | None = None) -> str:
         """Write the fitted model to ``path`` (``.npz``: NumPy arrays and JSON, no pickle), atomically.
@@ -672,6 +712,7 @@ class BaseClassifier:
             if state.get("_optimizer_state") is not None:  # with the parameters, to NumPy
                 settings, carried = state["_optimizer_state"]
                 state["_optimizer_state"] = (settings, _map_arrays(carried, lambda a: to_numpy(a).copy()))
+            state.update(_host_statistics(state))
         return state
 
 
@@ -726,6 +767,17 @@ def _onto(data, params: dict) -> dict:
     return data.place(params)
 
 
+def _standardized(statistics, X):
+    """``X`` standardized with the fitted ``statistics`` (mean, scale): a source's ``transform``."""
+    return standardize(X, *statistics)
+
+
+def _host_statistics(state: dict) -> dict:
+    """The standardization statistics of ``state`` as NumPy copies (None stays None)."""
+    return {name: None if state.get(name) is None else to_numpy(state[name]).copy()
+            for name in ("feature_mean_", "feature_scale_")}
+
+
 def _map_arrays(tree, function):
     """``tree`` (an optimizer state: NamedTuples, tuples, lists, dicts) with ``function`` applied to its arrays."""
     if isinstance(tree, dict):
@@ -751,5 +803,7 @@ def _chunk_output(cls, hyperparameters: dict, fitted: dict, kind: str, block):
     the chunk's library and device, and the output stays there (NumPy chunks: no copy at all)."""
     placement = backend_of(block)
     params = {key: to_backend(value, placement) for key, value in fitted["params_"].items()}
-    model = cls(**hyperparameters).restore(**{**fitted, "params_": params, "backend_": placement.name})
+    statistics = {name: None if fitted[name] is None else to_backend(fitted[name], placement)
+                  for name in ("feature_mean_", "feature_scale_")}
+    model = cls(**hyperparameters).restore(**{**fitted, "params_": params, "backend_": placement.name, **statistics})
     return model._output(block, kind)

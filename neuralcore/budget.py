@@ -74,7 +74,8 @@ def fit_bytes(
     data_in_memory : bool
         ``False`` for chunked data: only one batch of ``X`` is in memory at once.
     data_copies : int
-        Copies of ``X`` held in memory (2 when a validation split copies it).
+        Copies of ``X`` held in memory (one more when a validation split copies it, and one
+        more for the standardized copy of ``standardize=True``).
     optimizer_slots : int
         State arrays per parameter (adam: 2).
     solver : {"gd", "lbfgs", "newton"}
@@ -128,6 +129,8 @@ def check_fit_memory(model, X, n_outputs: int, placement) -> FitMemory:
         batch_size = max(X.chunks[0])  # full batch on chunks: one chunk's terms at a time
     if chunked and solver != "gd":
         batch_size = max(X.chunks[0])
+    # a validation split copies X; standardize=True trains on a standardized copy of it
+    extra_copies = int(getattr(model, "validation_fraction", None) is not None) + int(bool(getattr(model, "standardize", False)))
     optimizer = model.optimizer if isinstance(model.optimizer, str) else "adam"  # an Optimizer object: assume the most
     need = fit_bytes(
         model._param_shapes(n_features, n_outputs),
@@ -137,7 +140,7 @@ def check_fit_memory(model, X, n_outputs: int, placement) -> FitMemory:
         itemsize=itemsize,
         batch_rows=batch_size,
         data_in_memory=not chunked,
-        data_copies=2 if getattr(model, "validation_fraction", None) is not None and not chunked else 1,
+        data_copies=1 if chunked else 1 + extra_copies,
         optimizer_slots=OPTIMIZER_SLOTS.get(optimizer, 2) if solver == "gd" else 0,
         solver=solver,
     )

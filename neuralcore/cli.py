@@ -158,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
         "train", help="train a model and report its accuracy", formatter_class=raw,
         description="Train a model on DATA and report its training accuracy (and test accuracy with --test or\n"
                     "--test-fraction). Features of data files are standardized by default (the mean and standard\n"
-                    "deviation of the training rows, kept in the model file and applied by predict and evaluate).\n\n"
+                    "deviation of the training rows, learned by the model: its file applies them wherever it is\n"
+                    "used, by predict and evaluate or in Python).\n\n"
                     + DATA_HELP,
         epilog="examples:\n"
                "  neuralcore train                                           planar flower, two-layer network\n"
@@ -282,7 +283,7 @@ def _data_options(parser):
 
 def _train(args) -> int:
     from .estimators import LogisticRegression, NeuralNet, TwoLayerNet
-    from .loaders import apply_standardization, load_data
+    from .loaders import load_data
 
     # fail before training, not after it
     plot_format = _plot_format(args.plot) if args.plot is not None else None
@@ -303,15 +304,11 @@ def _train(args) -> int:
         _check_test_set(data, test)
     elif args.test_fraction is not None:
         data, test = _split(data, args.test_fraction, args.seed)
-    standardization, standardize_note = _standardization(args, data)
-    if standardization is not None:
-        data = data._replace(X=apply_standardization(data.X, standardization, source=data.source))
-        if test is not None:
-            test = test._replace(X=apply_standardization(test.X, standardization, source=test.source))
+    standardize, standardize_note = _standardization(args, data)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
-                  backend=args.backend, dtype=args.dtype, verbose=verbose)
+                  backend=args.backend, dtype=args.dtype, verbose=verbose, standardize=standardize)
     if args.learning_rate is not None:
         common["learning_rate"] = args.learning_rate
     if args.iterations is not None:
@@ -363,9 +360,9 @@ def _train(args) -> int:
         "final_cost": model.loss_curve_[-1],
         "seconds": round(seconds, 4),
         "train_accuracy": model.score(data.X, data.y),
-        "standardization": None if standardization is None else {
-            "n_features": int(data.X.shape[1]), "fitted_on_rows": int(data.X.shape[0]),
-            "constant_features": _names(data, standardization["constant"])},
+        "standardization": None if model.feature_mean_ is None else {  # what the model learned, on these rows
+            "n_features": int(model.feature_mean_.shape[0]), "fitted_on_rows": int(data.X.shape[0]),
+            "constant_features": _names(data, _constant_columns(data.X))},
     }
     if args.test_fraction is not None:
         summary["data"]["n_samples"] = int(data.X.shape[0] + test.X.shape[0])
@@ -388,8 +385,6 @@ def _train(args) -> int:
         model.set_params(verbose=0)  # progress output was this run's choice, not the model's
         metadata = {"preprocessing": data.preprocessing, "feature_names": data.feature_names,
                     "target": args.target or data.target, "trained_on_data": data.source}
-        if standardization is not None:  # predict and evaluate apply it to their data
-            metadata["standardization"] = standardization
         store_feature_names(model, data.feature_names)  # the CSV's columns, as a DataFrame's would be
         try:
             model.save(args.out, metadata=metadata)
@@ -418,26 +413,29 @@ def _split(data, fraction: float, seed: int):
 
 
 def _standardization(args, data):
-    """``--standardize``: the statistics of the training rows (or None), and the line that says what was done."""
+    """``--standardize``: whether the model standardizes (``standardize=``), and the line that says what is done."""
     is_file = not data.source.startswith("built-in ")
     images = bool(data.preprocessing) and data.preprocessing.get("kind") == "images"
     wanted = args.standardize if args.standardize is not None else (is_file and not images)
     if not wanted:
         if args.standardize is False:
-            return None, "features used as they are (--no-standardize)"
+            return False, "features used as they are (--no-standardize)"
         if is_file and images:
             scaled = f", scaled by 1/{data.preprocessing['scale']}" if data.preprocessing.get("scale") else ""
-            return None, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
-        return None, None  # built-in datasets: as they always were, and nothing said
-    from .loaders import fit_standardization
-
-    stats = fit_standardization(data.X)
-    constant = _names(data, stats["constant"])
+            return False, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
+        return False, None  # built-in datasets: as they always were, and nothing said
+    constant = _names(data, _constant_columns(data.X))
     note = (f"; {len(constant)} constant feature{'s' if len(constant) != 1 else ''} only centred "
             f"({', '.join(map(str, constant[:5]))}{', ...' if len(constant) > 5 else ''})" if constant else "")
     switch = "--no-standardize to turn off" if args.standardize is None else "--standardize"
-    return stats, (f"standardized {data.X.shape[1]} features (mean/std of the {data.X.shape[0]} training rows{note}); "
+    return True, (f"standardized {data.X.shape[1]} features (mean/std of the {data.X.shape[0]} training rows{note}); "
                    f"{switch}")
+
+
+def _constant_columns(X) -> np.ndarray:
+    """Indices of the columns of ``X`` whose values are all equal: those standardize=True only centres (scale 1)."""
+    X = np.asarray(X)
+    return np.flatnonzero(np.max(X, axis=0) == np.min(X, axis=0)) if X.shape[0] else np.empty(0, dtype=int)
 
 
 def _names(data, columns):
@@ -541,7 +539,7 @@ def _check_data_options(args, specs):
 
 
 def _load_for(args, labels: str):
-    from .loaders import apply_standardization, load_data
+    from .loaders import load_data
 
     _check_data_options(args, [args.data])
     # NEURALCORE_BACKEND is honoured here as everywhere (and a bad value is an error, not ignored)
@@ -555,9 +553,7 @@ def _load_for(args, labels: str):
                      as_trained="preprocessing" in meta, n_features=model.n_features_in_,  # train --out stores it
                      text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
-    _check_finite(data)
-    if meta.get("standardization") is not None:  # as train --out fitted it on the training rows
-        data = data._replace(X=apply_standardization(data.X, meta["standardization"], source=data.source))
+    _check_finite(data)  # a standardized model standardizes DATA itself, with the statistics of its training rows
     _check_decision_values(model, data.X)
     return model, data
 

@@ -338,7 +338,7 @@ def _weighted_hessian(hessian_fn, params, X_block, w_block=None):
 
 def sources(
     X, Y_host: np.ndarray, placement: Backend, *, classes, batch_size, shuffle, eval_set, fraction, rng,
-    sample_weight=None, class_weight=None,
+    sample_weight=None, class_weight=None, transform=None,
 ):
     """The training source of a fit and its validation source (or None).
 
@@ -348,6 +348,9 @@ def sources(
     the validation data; otherwise ``fraction`` (a float) holds out a
     stratified part of ``X``, drawn from ``rng``. Validation data is checked as
     the training data is, its labels encoded with the training ``classes``.
+    ``transform`` (the fitted standardization, or None) maps the checked
+    features, training and validation alike, to what the model trains on
+    (before any split).
 
     ``sample_weight`` (host float64 of shape (n_samples,), or None) holds the
     effective weight of each training row (sample weight times class weight,
@@ -356,6 +359,8 @@ def sources(
     weight of each class, or None) weighs the rows of ``eval_set`` too, so that
     the validation score measures what the training cost weighs.
     """
+    transform = transform or (lambda features: features)
+    X = transform(X)
     if is_chunked(X):
         if eval_set is None and fraction is not None:
             raise ValueError(
@@ -366,7 +371,7 @@ def sources(
         data = ChunkedData(X, Y_host, sample_weight=sample_weight, batch_size=batch_size, shuffle=shuffle)
         if eval_set is None:
             return data, None
-        return data, _chunked_validation(eval_set, classes, data.dtype, X.shape[1], class_weight)
+        return data, _chunked_validation(eval_set, classes, data.dtype, X.shape[1], transform, class_weight)
     xp, dtype = placement.xp, X.dtype
     validation = None
     if eval_set is not None:
@@ -377,7 +382,7 @@ def sources(
         )
         Yv = _targets(y_val, Xv, X_val, classes, to_numpy_dtype(dtype))
         wv = _validation_weights(w_val, Xv, X_val, Yv, class_weight)
-        validation = ArrayData(Xv, to_backend(Yv, placement, dtype=dtype), sample_weight=wv)
+        validation = ArrayData(transform(Xv), to_backend(Yv, placement, dtype=dtype), sample_weight=wv)
     elif fraction is not None:
         n_outputs = Y_host.shape[1]
         y_index = np.argmax(Y_host, axis=1) if n_outputs > 1 else Y_host[:, 0].astype(np.intp)
@@ -408,7 +413,7 @@ def _validation_weights(w_val, Xv, X_val, Yv, class_weight):
     return effective_weights(weights, class_weight, Yv, name="eval_set sample_weight")
 
 
-def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int, class_weight=None):
+def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int, transform, class_weight=None):
     """A Dask validation set is scored chunk by chunk (one graph per epoch), host data directly."""
     X_val, y_val, w_val = _pair(eval_set)
     if is_chunked(X_val):
@@ -422,6 +427,7 @@ def _chunked_validation(eval_set, classes, dtype: np.dtype, n_features: int, cla
         )
     Yv = _targets(y_val, Xv, X_val, classes, dtype)
     wv = _validation_weights(w_val, Xv, X_val, Yv, class_weight)
+    Xv = transform(Xv)
     return ChunkedData(Xv, Yv, sample_weight=wv) if is_chunked(Xv) else ArrayData(Xv, Yv, sample_weight=wv)
 
 

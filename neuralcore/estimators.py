@@ -39,6 +39,18 @@ _COMMON_DOC = """
     shuffle : bool, default True
         With mini-batches, a new order of the samples each epoch, drawn on the
         host from ``random_state`` (the same batches on every backend).
+    standardize : bool, default False
+        When True, ``fit`` learns each feature's mean and standard deviation
+        (population, as scikit-learn's ``StandardScaler``; 1 for a constant
+        feature) over the rows given to it, before any ``validation_fraction``
+        split, as ``Pipeline(StandardScaler(), model)`` would; it trains on
+        ``(X - feature_mean_) / feature_scale_`` (a new array: ``X`` is not
+        modified), and every prediction, ``eval_set`` and model file applies
+        the same numbers, so raw features go in everywhere. The fitted
+        statistics decide: changing ``standardize`` after ``fit`` does not
+        change predictions. A warm fit keeps them; ``partial_fit`` cannot
+        start with standardize=True (one batch's statistics are not the
+        stream's: scale the stream yourself, or ``fit`` once first).
     alpha : float, default 0.0
         L2 penalty ``alpha / 2 * sum(W**2)`` on the weights (not the biases),
         added to the mean cross-entropy. The course's ``lambd`` is ``alpha * m``;
@@ -149,8 +161,14 @@ class LogisticRegression(BaseClassifier):
     n_features_in_ : int
     backend_ : str
         Name of the backend holding the parameters.
+    feature_mean_, feature_scale_ : array of shape (n_features,) or None
+        With ``standardize=True``, the statistics applied to every input
+        (on the model's backend); None otherwise.
     coef_ : array of shape (K, n_features)
+        With ``standardize=True``, the weights of the standardized features
+        (``coef_ / feature_scale_`` per raw feature).
     intercept_ : array of shape (K,)
+        With ``standardize=True``, for standardized features.
 
     Examples
     --------
@@ -171,6 +189,7 @@ class LogisticRegression(BaseClassifier):
         optimizer_params=None,
         batch_size=None,
         shuffle=True,
+        standardize=False,
         alpha=0.0,
         class_weight=None,
         tol=None,
@@ -190,6 +209,7 @@ class LogisticRegression(BaseClassifier):
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.standardize = standardize
         self.alpha = alpha
         self.class_weight = class_weight
         self.tol = tol
@@ -253,13 +273,16 @@ class LogisticRegression(BaseClassifier):
 
     @property
     def coef_(self):
-        """Weights as scikit-learn lays them out, shape (K, n_features), on the model's backend."""
+        """Weights as scikit-learn lays them out, shape (K, n_features), on the model's backend.
+
+        With ``standardize=True`` they weigh the standardized features, ``(X - feature_mean_) / feature_scale_``.
+        """
         self._check_fitted()
         return self.params_["W"].T
 
     @property
     def intercept_(self):
-        """Biases, shape (K,), on the model's backend."""
+        """Biases, shape (K,), on the model's backend (of the standardized features with ``standardize=True``)."""
         self._check_fitted()
         return self.params_["b"]
 
@@ -297,6 +320,8 @@ class TwoLayerNet(BaseClassifier):
         K = 1 for two classes, else the number of classes.
     loss_curve_, n_iter_, validation_scores_, best_iteration_, classes_, n_features_in_, backend_
         As in :class:`LogisticRegression`.
+    feature_mean_, feature_scale_ : array of shape (n_features,) or None
+        As in :class:`LogisticRegression`.
 
     Examples
     --------
@@ -320,6 +345,7 @@ class TwoLayerNet(BaseClassifier):
         optimizer_params=None,
         batch_size=None,
         shuffle=True,
+        standardize=False,
         alpha=0.0,
         class_weight=None,
         tol=None,
@@ -341,6 +367,7 @@ class TwoLayerNet(BaseClassifier):
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.standardize = standardize
         self.alpha = alpha
         self.class_weight = class_weight
         self.tol = tol
@@ -419,6 +446,8 @@ class NeuralNet(BaseClassifier):
         number of classes), on the training device.
     loss_curve_, n_iter_, validation_scores_, best_iteration_, classes_, n_features_in_, backend_
         As in :class:`LogisticRegression`.
+    feature_mean_, feature_scale_ : array of shape (n_features,) or None
+        As in :class:`LogisticRegression`.
 
     Examples
     --------
@@ -442,6 +471,7 @@ class NeuralNet(BaseClassifier):
         optimizer_params=None,
         batch_size=None,
         shuffle=True,
+        standardize=False,
         alpha=0.0,
         class_weight=None,
         tol=None,
@@ -463,6 +493,7 @@ class NeuralNet(BaseClassifier):
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.standardize = standardize
         self.alpha = alpha
         self.class_weight = class_weight
         self.tol = tol

@@ -16,7 +16,7 @@ import numpy as np
 
 from .datasets import BUILTIN, load_builtin
 
-__all__ = ["Dataset", "apply_preprocessing", "apply_standardization", "fit_standardization", "flatten_images", "load_csv",
+__all__ = ["Dataset", "apply_preprocessing", "flatten_images", "load_csv",
            "load_data", "load_hdf5", "load_npz", "stratified_split"]
 
 _SUFFIXES = {".csv": "csv", ".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5"}
@@ -511,36 +511,3 @@ def stratified_split(y, test_fraction: float, *, seed: int = 0, name: str = "tes
         train.append(rows[n_test:])
     return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)
 
-
-def fit_standardization(X) -> dict:
-    """The mean and scale of each column of ``X``: ``{"mean": [...], "scale": [...], "constant": [...]}``.
-
-    The scale is the standard deviation (``ddof=0``, as scikit-learn's
-    ``StandardScaler``); a constant column gets scale 1 (it is centred, never
-    divided by zero), and its index is listed under ``"constant"``. Plain lists
-    of floats, so the dict is JSON and goes into a model file's metadata.
-
-    Examples
-    --------
-    >>> fit_standardization([[1.0, 5.0], [3.0, 5.0]])
-    {'mean': [2.0, 5.0], 'scale': [1.0, 1.0], 'constant': [1]}
-    """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"standardization needs a 2-D array with at least one row, got shape {X.shape}")
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    # a spread at rounding level around a large mean is a constant column too
-    constant = ~(scale > 1e-12 * np.maximum(np.abs(mean), 1.0))
-    scale = np.where(constant, 1.0, scale)
-    return {"mean": mean.tolist(), "scale": scale.tolist(), "constant": np.flatnonzero(constant).tolist()}
-
-
-def apply_standardization(X, stats: dict, *, source: str = "data") -> np.ndarray:
-    """``(X - mean) / scale`` with a model's fitted ``stats`` (see :func:`fit_standardization`); a new array."""
-    X = np.asarray(X)
-    mean = np.asarray(stats["mean"], dtype=np.float64)
-    scale = np.asarray(stats["scale"], dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != mean.size:
-        raise ValueError(f"{source}: the model standardizes {mean.size} features, got data of shape {X.shape}")
-    return (X - mean) / scale

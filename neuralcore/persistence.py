@@ -4,7 +4,8 @@ A file holds the parameters (``param.W1``...), the class labels, and a JSON
 document (stored as bytes) with the estimator's class and hyperparameters,
 the dtype, the number of features, the neuralcore version, the backend it was
 trained on, the training history and any metadata the caller adds (the command
-line stores its preprocessing there). Loading uses ``allow_pickle=False``,
+line stores its preprocessing there); a model fitted with ``standardize=True``
+also holds its statistics (``feature_mean``, ``feature_scale``). Loading uses ``allow_pickle=False``,
 reads only the members the format defines, checks each one's size and
 dtype against the metadata before reading it, and works without CuPy.
 
@@ -29,6 +30,7 @@ from . import __version__
 from .device import resolve_backend, to_backend, to_numpy
 from .files import atomic_write, check_output_path
 from .frames import check_saved_feature_names
+from .scaling import check_statistics
 
 __all__ = ["ESTIMATORS", "FORMAT", "FORMAT_VERSION", "load", "register", "save"]
 
@@ -40,6 +42,8 @@ _PARAM_PREFIX = "param."
 MAX_DOCUMENT_BYTES = 64 * 2**20
 MAX_METADATA_DEPTH = 32
 _PARAM_DTYPES = ("float32", "float64")
+#: The members of a model fitted with ``standardize=True``, and the fitted attributes they hold.
+_STATISTICS = {"feature_mean": "feature_mean_", "feature_scale": "feature_scale_"}
 
 #: The estimator classes a model file may name, by class name (filled by :func:`register`).
 ESTIMATORS: dict = {}
@@ -123,6 +127,7 @@ def save(model, path, *, metadata: dict | None = None) -> str:
         "feature_names_in": None if state["feature_names_in_"] is None else [str(v) for v in state["feature_names_in_"]],
         "n_classes": int(classes.shape[0]),
         "param_shapes": {key: list(value.shape) for key, value in params.items()},
+        "standardized": state.get("feature_mean_") is not None,
         "trained_on": state["trained_on_"] or state["backend_"],
         "n_iter": int(state["n_iter_"]),
         "loss_curve": [float(v) for v in state["loss_curve_"]],
@@ -135,6 +140,8 @@ def save(model, path, *, metadata: dict | None = None) -> str:
     arrays = {f"{_PARAM_PREFIX}{key}": value for key, value in params.items()}
     arrays["classes"] = classes
     arrays["metadata"] = np.frombuffer(encoded, dtype=np.uint8)
+    if document["standardized"]:
+        arrays.update({member: to_numpy(state[name]) for member, name in _STATISTICS.items()})
     try:  # the very checks load will make, on the very bytes it will read
         spec = _check_document(_parse_document(encoded))
         _check_arrays(spec, arrays)
@@ -214,6 +221,8 @@ def load(path, *, backend=None):
         validation_scores_=None,
         best_iteration_=None,
         feature_names_in_=spec["feature_names"],
+        **{name: to_backend(arrays[member], placement) if spec["standardized"] else None
+           for member, name in _STATISTICS.items()},
     )
     model.metadata_ = spec["metadata"]
     return model
@@ -242,7 +251,9 @@ def _read_members(archive: zipfile.ZipFile, path: str):
         raise ValueError(f"{path} was written by {exc}") from None
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    expected = {"metadata.npy", "classes.npy", *(f"{_PARAM_PREFIX}{key}.npy" for key in spec["shapes"])}
+    statistics = list(_STATISTICS) if spec["standardized"] else []
+    expected = {"metadata.npy", "classes.npy", *(f"{_PARAM_PREFIX}{key}.npy" for key in spec["shapes"]),
+                *(f"{member}.npy" for member in statistics)}
     unknown = sorted(set(members) - expected)
     if unknown:
         raise ValueError(f"{path}: the file holds members the model format does not define: {unknown[:5]}; "
@@ -258,6 +269,11 @@ def _read_members(archive: zipfile.ZipFile, path: str):
         raise ValueError(f"{path}: the class labels are missing or do not match the metadata")
     arrays["classes"] = _read_npy(archive, members["classes.npy"], path, "the class labels",
                                   shape=(spec["n_classes"],))
+    for member in statistics:
+        if f"{member}.npy" not in members:
+            raise ValueError(f"{path}: the standardization statistics ({member}) are missing from the file")
+        arrays[member] = _read_npy(archive, members[f"{member}.npy"], path, f"the standardization {member}",
+                                   shape=(spec["n_features"],), dtype=spec["dtype"])
     return spec, arrays
 
 
@@ -384,11 +400,14 @@ def _check_document(document) -> dict:
         if trained_on is not None and not isinstance(trained_on, str):
             raise TypeError(f"trained_on must be a string, got {type(trained_on).__name__}")
         feature_names = check_saved_feature_names(document.get("feature_names_in"), n_features)
+        standardized = document.get("standardized", False)  # absent in files written before standardize existed
+        if not isinstance(standardized, bool):
+            raise TypeError(f"standardized must be true or false, got {standardized!r}")
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"the model metadata is incomplete or invalid ({type(exc).__name__}: {exc})") from None
     return {"model": model, "feature_names": feature_names, "shapes": expected, "dtype": dtype, "n_features": n_features, "n_classes": n_classes,
             "loss_curve": [float(v) for v in loss_curve], "n_iter": n_iter, "trained_on": trained_on,
-            "metadata": metadata}
+            "metadata": metadata, "standardized": standardized}
 
 
 def _check_arrays(spec: dict, arrays: dict) -> None:
@@ -409,7 +428,17 @@ def _check_arrays(spec: dict, arrays: dict) -> None:
     if not bool(np.all(classes[:-1] < classes[1:])):  # also false for NaN
         raise ValueError(f"the class labels {classes.tolist()[:10]} are not unique and sorted (as np.unique "
                          "gives them), so predictions would be relabelled: was classes_ changed after fit?")
-    extra = set(arrays) - {"metadata", "classes", *(f"{_PARAM_PREFIX}{key}" for key in spec["shapes"])}
+    if spec["standardized"]:
+        for member in _STATISTICS:
+            value = arrays.get(member)
+            if value is None or value.dtype != np.dtype(spec["dtype"]):
+                raise ValueError(f"the standardization {member} is missing or not {spec['dtype']}")
+        try:
+            check_statistics(arrays["feature_mean"], arrays["feature_scale"], spec["n_features"], values=True)
+        except ValueError as exc:
+            raise ValueError(f"the standardization statistics are invalid: {exc}") from None
+    statistics = _STATISTICS if spec["standardized"] else {}
+    extra = set(arrays) - {"metadata", "classes", *(f"{_PARAM_PREFIX}{key}" for key in spec["shapes"]), *statistics}
     if extra:
         raise ValueError(f"unexpected parameters {sorted(extra)} for {type(spec['model']).__name__} with these "
                          "hyperparameters: were they changed after fit?")

@@ -14,7 +14,7 @@ import pytest
 
 from neuralcore import LogisticRegression, TwoLayerNet, load
 from neuralcore.cli import _parser
-from neuralcore.loaders import apply_standardization, fit_standardization, load_csv, stratified_split
+from neuralcore.loaders import load_csv, stratified_split
 
 from .cli_helpers import cli, fails
 
@@ -71,7 +71,7 @@ class TestAcceptance:
 
 
 class TestStandardize:
-    def test_fitted_on_the_training_rows_stored_and_applied(self, capsys, tmp_path, skewed_csv):
+    def test_fitted_on_the_training_rows_and_learned_by_the_model(self, capsys, tmp_path, skewed_csv):
         model_file = tmp_path / "m.npz"
         status, out, _ = cli(capsys, "train", skewed_csv, "--test-fraction", "0.25", "--seed", "3", "--quiet",
                              "--iterations", "300", "--out", model_file, "--backend", "numpy")
@@ -81,13 +81,13 @@ class TestStandardize:
         X, y, _ = load_csv(skewed_csv)
         train, _ = stratified_split(y, 0.25, seed=3)
         model = load(model_file)
-        stats = model.metadata_["standardization"]
-        np.testing.assert_allclose(stats["mean"], X[train].mean(axis=0), rtol=1e-12)  # the training rows only
-        np.testing.assert_allclose(stats["scale"][:3], X[train].std(axis=0)[:3], rtol=1e-12)
-        assert stats["scale"][3] == 1.0 and stats["constant"] == [3]  # never a division by zero
-        # predict and evaluate standardize the raw file as train did
+        assert model.standardize is True and "standardization" not in model.metadata_
+        np.testing.assert_allclose(model.feature_mean_, X[train].mean(axis=0), rtol=1e-12)  # the training rows only
+        np.testing.assert_allclose(model.feature_scale_[:3], X[train].std(axis=0)[:3], rtol=1e-12)
+        assert model.feature_scale_[3] == 1.0  # never a division by zero
+        # the model itself standardizes raw features: in Python as predict and evaluate do
         pd = pytest.importorskip("pandas")
-        expected = model.predict(pd.DataFrame(apply_standardization(X, stats), columns=["a", "b", "c", "const"]))
+        expected = model.predict(pd.DataFrame(X, columns=["a", "b", "c", "const"]))
         status, out, _ = cli(capsys, "predict", model_file, skewed_csv)
         assert status == 0 and out.splitlines()[1:] == list(expected)
         status, out, _ = cli(capsys, "evaluate", model_file, skewed_csv, "--json")
@@ -106,7 +106,7 @@ class TestStandardize:
         status, out, _ = cli(capsys, "train", skewed_csv, "--no-standardize", "--iterations", "5", "--quiet",
                              "--out", tmp_path / "m.npz", "--backend", "numpy")
         assert status == 0 and "features used as they are (--no-standardize)" in out
-        assert "standardization" not in load(tmp_path / "m.npz").metadata_
+        assert load(tmp_path / "m.npz").feature_mean_ is None
 
     def test_images_are_already_scaled(self, capsys, tmp_path):
         rng = np.random.default_rng(0)
@@ -115,22 +115,13 @@ class TestStandardize:
         status, out, _ = cli(capsys, "train", tmp_path / "images.npz", "--iterations", "5", "--quiet",
                              "--out", tmp_path / "m.npz", "--backend", "numpy")
         assert status == 0 and "features used as they are: image pixels, flattened, scaled by 1/255" in out
-        assert "standardization" not in load(tmp_path / "m.npz").metadata_
+        assert load(tmp_path / "m.npz").feature_mean_ is None
 
     def test_builtin_data_unchanged_and_silent(self, capsys):
         status, out, _ = cli(capsys, "train", "moons:n_samples=40", "--iterations", "5", "--quiet", "--backend", "numpy")
         assert status == 0 and "standardiz" not in out
         status, out, _ = cli(capsys, "train", "moons:n_samples=40", "--iterations", "5", "--json", "--backend", "numpy")
         assert json.loads(out)["standardization"] is None
-
-    def test_fit_standardization(self):
-        X = np.array([[1.0, 5.0, 1e9], [3.0, 5.0, 1e9]])
-        stats = fit_standardization(X)
-        assert stats == {"mean": [2.0, 5.0, 1e9], "scale": [1.0, 1.0, 1.0], "constant": [1, 2]}
-        np.testing.assert_array_equal(apply_standardization(X, stats), [[-1, 0, 0], [1, 0, 0]])
-        assert X[0, 0] == 1.0  # the input is not modified
-        with pytest.raises(ValueError, match="standardizes 3 features"):
-            apply_standardization(X[:, :2], stats)
 
     def test_a_standardized_model_predicts_on_every_backend(self, capsys, tmp_path, skewed_csv, backend_case):
         model_file = tmp_path / "m.npz"

@@ -16,7 +16,7 @@ LAYERS = [
     ["datasets", "loaders", "files"],
     ["network"],
     ["logistic", "two_layer"],
-    ["data"],
+    ["data", "scaling"],
     ["train", "solvers", "progress", "budget"],
     ["persistence"],
     ["base"],

@@ -1,0 +1,152 @@
+"""Standardization of the features: the statistics ``fit`` learns and every prediction applies.
+
+With ``standardize=True`` an estimator learns each feature's mean and scale
+(the population standard deviation, as scikit-learn's ``StandardScaler``) on
+the rows given to ``fit``, trains on ``(X - mean) / scale`` and applies the
+same numbers before every prediction. The statistics are computed where the
+data is, in its working dtype: one reduction on the device for arrays in
+memory, one lazy graph of per-chunk moments (computed once, combined on the
+host) for a Dask array, whose chunks are then standardized where they are.
+
+A constant feature (all its values equal) gets scale 1: it is centred, never
+divided by zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .device import (
+    backend_of,
+    chunk_rows,
+    compute,
+    delayed,
+    is_chunked,
+    to_backend,
+    to_numpy,
+    to_numpy_dtype,
+    whole_rows,
+)
+
+__all__ = ["check_statistics", "fit_statistics", "standardize"]
+
+
+def fit_statistics(X, *, xp=None):
+    """The mean and scale of each column of ``X``: ``(mean, scale)``, each of shape (n_features,).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features), or a Dask array
+        Checked features in the working dtype (floating).
+    xp : namespace, optional
+        ``X``'s namespace (found from ``X`` when None); not used for Dask.
+
+    Returns
+    -------
+    mean, scale : arrays on ``X``'s library and device, in its dtype (host
+        NumPy arrays for a Dask ``X``). ``scale`` is the population standard
+        deviation, 1 where a column is constant.
+
+    Raises
+    ------
+    ValueError
+        When the standard deviation overflows the working dtype (values too
+        large to standardize in it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, scale = fit_statistics(np.asarray([[1.0, 5.0], [3.0, 5.0]]))
+    >>> mean.tolist(), scale.tolist()
+    ([2.0, 5.0], [1.0, 1.0])
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
+        if is_chunked(X):
+            mean, scale = _chunked_statistics(X)
+            xp = np
+        else:
+            xp = backend_of(X).xp if xp is None else xp
+            mean = xp.mean(X, axis=0)
+            # two passes (the mean, then the spread around it), as numpy.std: no cancellation
+            scale = xp.sqrt(xp.mean((X - mean) ** 2, axis=0))
+            constant = xp.max(X, axis=0) == xp.min(X, axis=0)
+            scale = xp.where(constant | (scale == 0), xp.ones_like(scale), scale)
+    if not bool(xp.all(xp.isfinite(mean))) or not bool(xp.all(xp.isfinite(scale))):
+        raise ValueError(f"standardize=True: the mean or standard deviation of some features overflows "
+                         f"{to_numpy_dtype(X.dtype).name} (values too large); rescale the features or use "
+                         "dtype='float64'")
+    return mean, scale
+
+
+def _chunked_statistics(X):
+    """Mean and scale of a Dask ``X`` from per-chunk moments, each computed where its chunk is, in one graph."""
+    X = whole_rows(X)
+    parts = compute(*[delayed(_chunk_moments)(block) for block in chunk_rows(X)])
+    dtype = np.dtype(X.dtype)
+    count, mean, m2, high, low = 0, None, None, None, None
+    for n, chunk_mean, chunk_m2, chunk_max, chunk_min in parts:
+        if n == 0:
+            continue
+        if mean is None:
+            count, mean, m2, high, low = n, chunk_mean, chunk_m2, chunk_max, chunk_min
+            continue
+        # Chan et al.'s pairwise update: exact merging of two (count, mean, sum of squared deviations)
+        total = count + n
+        delta = chunk_mean - mean
+        mean = mean + delta * dtype.type(n / total)
+        m2 = m2 + chunk_m2 + delta * delta * dtype.type(count * n / total)
+        count, high, low = total, np.maximum(high, chunk_max), np.minimum(low, chunk_min)
+    scale = np.sqrt(m2 / dtype.type(count))
+    scale = np.where((high == low) | (scale == 0), dtype.type(1), scale).astype(dtype, copy=False)
+    return mean.astype(dtype, copy=False), scale
+
+
+def _chunk_moments(block):
+    """``(rows, mean, sum of squared deviations, max, min)`` of one chunk, per column, back on the host."""
+    xp = backend_of(block).xp
+    n = int(block.shape[0])
+    if n == 0:
+        return 0, None, None, None, None
+    with np.errstate(over="ignore", invalid="ignore"):  # Dask's worker threads: an overflow is reported in words
+        mean = xp.mean(block, axis=0)
+        m2 = xp.sum((block - mean) ** 2, axis=0)
+    return n, to_numpy(mean), to_numpy(m2), to_numpy(xp.max(block, axis=0)), to_numpy(xp.min(block, axis=0))
+
+
+def standardize(X, mean, scale):
+    """``(X - mean) / scale``: a new array, where ``X`` is (lazily, chunk by chunk, for a Dask array).
+
+    ``mean`` and ``scale`` (arrays of shape (n_features,)) move to ``X``'s
+    library, device and dtype when they are elsewhere; ``X`` is never modified.
+    """
+    if is_chunked(X):
+        mean, scale = to_numpy(mean), to_numpy(scale)
+        return whole_rows(X).map_blocks(_standardize_chunk, mean, scale, dtype=X.dtype)
+    return _standardize_chunk(X, mean, scale)
+
+
+def _standardize_chunk(block, mean, scale):
+    placement = backend_of(block)
+    mean = to_backend(mean, placement, dtype=block.dtype)
+    scale = to_backend(scale, placement, dtype=block.dtype)
+    return (block - mean) / scale
+
+
+def check_statistics(mean, scale, n_features: int, *, values: bool = False) -> None:
+    """A ValueError unless ``mean`` and ``scale`` are both None, or both arrays of shape (n_features,)
+    (and, with ``values``, finite, with ``scale > 0``: checked on the host)."""
+    if mean is None and scale is None:
+        return
+    if mean is None or scale is None:
+        raise ValueError("feature_mean_ and feature_scale_ go together: both arrays, or both None (not standardized)")
+    for name, value in (("feature_mean_", mean), ("feature_scale_", scale)):
+        shape = tuple(getattr(value, "shape", ()))
+        if shape != (n_features,):
+            raise ValueError(f"{name} must have shape ({n_features},) for n_features_in_={n_features}, got {shape}")
+    if values:
+        mean, scale = to_numpy(mean), to_numpy(scale)
+        if mean.dtype.kind != "f" or scale.dtype.kind != "f":
+            raise ValueError(f"feature_mean_ and feature_scale_ must be floating, got {mean.dtype} and {scale.dtype}")
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError("feature_mean_ must be finite and feature_scale_ finite and > 0 (the standardization "
+                             "statistics are corrupted)")
