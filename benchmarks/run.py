@@ -39,7 +39,7 @@ from .common import (
     torch_two_layer,
 )
 
-CASES = ("small", "deep", "large", "compute", "solvers", "memory", "dask")
+CASES = ("small", "deep", "large", "compute", "solvers", "memory", "dask", "features")
 
 
 def _have_torch() -> bool:
@@ -480,6 +480,67 @@ def case_dask(args, rng):
         results.append({"case": "out of core", "shape": [n, f], "data_bytes": data_bytes, "available_memory": available,
                         "chunk_bytes": chunk_bytes, **outcome})
     _table("Dask: chunked training", ["data", "run", "time", "result"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------ features
+
+
+def case_features(args, rng):
+    """What sample weights, class weights, warm starts and standardization cost, against the plain fit on the
+    same data in the same process (ratios above 1: slower than the plain fit)."""
+    backend = nc_device.resolve_backend(args.backend)
+    n, f = (20_000, 100) if args.quick else (200_000, 100)
+    X = rng.standard_normal((n, f)).astype(np.float32) * rng.uniform(0.5, 20, size=f).astype(np.float32)
+    y = (X[:, 0] / 20 + X[:, 1] / 10 - X[:, 2] / 5 > 0).astype(int)
+    weights = rng.uniform(0.5, 2.0, size=n)
+    Xb = nc_device.to_backend(X, backend)
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    Xsb = nc_device.to_backend(Xs.astype(np.float32), backend)
+    iterations = 50 if args.quick else 200
+    rows, results = [], []
+
+    def timed(make, data, **fit):
+        return median_time(lambda: make().fit(data, y, **fit).loss_curve_[-1], repeats=args.repeats)
+
+    models = {
+        "logistic, full batch": lambda **kw: nc.LogisticRegression(max_iter=iterations, learning_rate=0.1,
+                                                                   backend=backend.name, **kw),
+        "two-layer (32 tanh), batches of 1024": lambda **kw: nc.TwoLayerNet(32, max_iter=max(iterations // 10, 2),
+                                                                              learning_rate=0.1, batch_size=1024,
+                                                                              random_state=0, backend=backend.name, **kw),
+    }
+    for name, make in models.items():
+        plain = timed(make, Xsb)
+        variants = {
+            "sample_weight": timed(make, Xsb, sample_weight=weights),
+            "class_weight='balanced'": timed(lambda: make(class_weight="balanced"), Xsb),
+            "standardize=True (raw X)": timed(lambda: make(standardize=True), Xb),
+        }
+        for variant, seconds in variants.items():
+            rows.append([name, variant, f"{plain * 1e3:.0f} ms", f"{seconds * 1e3:.0f} ms", f"{seconds / plain:.2f}"])
+            results.append({"model": name, "variant": variant, "plain_seconds": plain, "seconds": seconds,
+                            "ratio": seconds / plain})
+    # warm starts: 10 fits of max_iter/10 epochs continue exactly where one fit of max_iter would go
+    total = iterations
+    one = median_time(lambda: nc.LogisticRegression(max_iter=total, learning_rate=0.1, optimizer="adam",
+                                                    backend=backend.name).fit(Xsb, y).loss_curve_[-1],
+                      repeats=args.repeats)
+
+    def in_ten():
+        model = nc.LogisticRegression(max_iter=total // 10, learning_rate=0.1, optimizer="adam", warm_start=True,
+                                      backend=backend.name)
+        for _ in range(10):
+            model.fit(Xsb, y)
+        return model.loss_curve_[-1]
+
+    ten = median_time(in_ten, repeats=args.repeats)
+    rows.append(["logistic, Adam", f"warm_start: 10 fits of {total // 10}", f"{one * 1e3:.0f} ms (1 fit of {total})",
+                 f"{ten * 1e3:.0f} ms", f"{ten / one:.2f}"])
+    results.append({"model": "logistic, Adam", "variant": "warm_start x10", "plain_seconds": one, "seconds": ten,
+                    "ratio": ten / one})
+    _table(f"Features: their cost against the plain fit, {n} x {f} float32, {backend}",
+           ["model", "variant", "plain fit", "with the variant", "ratio"], rows)
     return results
 
 
