@@ -111,7 +111,11 @@ def check_class_weight(class_weight, name: str = "class_weight"):
     for label, weight in class_weight.items():
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
             raise TypeError(f"{name}[{label!r}] must be a real number, got {type(weight).__name__} {weight!r}")
-        if not np.isfinite(float(weight)) or weight < 0:
+        try:
+            value = float(weight)
+        except OverflowError:  # a Python int beyond float64 (10**400)
+            value = float("inf")
+        if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name}[{label!r}] must be finite and >= 0, got {weight!r}")
 
 

@@ -89,3 +89,28 @@ class TestClassWeightLabels:
     def test_attack_numpy_bool_key_is_not_an_int_label(self):
         with pytest.raises(ValueError, match="class_weight names the label"):
             nc.LogisticRegression(solver="lbfgs", class_weight={np.True_: 2.0}).fit(X, Y2)
+
+    def test_attack_class_weight_int_beyond_float_is_a_clear_error(self):
+        model = nc.LogisticRegression(max_iter=2, class_weight={1: 10**400})
+        with pytest.raises(ValueError, match=r"class_weight\[1\] must be finite"):
+            model.fit(X, Y2)
+        assert not hasattr(model, "coef_")
+
+
+class TestDocumentedFormula:
+    def test_attack_loss_curve_is_the_weighted_cost_by_hand(self, backend_case):
+        """``J = sum(w_i * loss_i) / sum(w_i) + alpha / 2 * sum(W**2)``, ``w_i = sample_weight[i] * class_weight[y_i]``."""
+        rng = np.random.default_rng(3)
+        init = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4), "W2": rng.normal(size=(4, 3)),
+                "b2": rng.normal(size=3)}
+        class_weight, alpha = {0: 0.25, 2: 4.0}, 0.3
+        model = nc.TwoLayerNet(4, activation="tanh", alpha=alpha, max_iter=1, learning_rate=0.1, class_weight=class_weight,
+                               backend=backend_case.spec, dtype=backend_case.dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nc.ConvergenceWarning)
+            model.fit(backend_case.asarray(X), Y3, WEIGHTS, init_params=init)
+        Z = np.tanh(X @ init["W1"] + init["b1"]) @ init["W2"] + init["b2"]
+        loss = np.logaddexp.reduce(Z, axis=1) - Z[np.arange(30), Y3]
+        w = WEIGHTS * np.array([0.25, 1.0, 4.0])[Y3]
+        expected = np.sum(w * loss) / np.sum(w) + alpha / 2 * (np.sum(init["W1"] ** 2) + np.sum(init["W2"] ** 2))
+        assert model.loss_curve_[0] == pytest.approx(expected, rel=backend_case.rtol * 10)
