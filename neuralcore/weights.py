@@ -67,7 +67,14 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
         elif X is not None and not is_chunked(X):
             raise ValueError(f"{x_name} is host data but {name} is a {here.name} array on {here}; pass {name} as "
                              "host data too")
-        host = to_numpy(sample_weight)
+        try:
+            host = to_numpy(sample_weight)
+        except TypeError:  # a dtype NumPy lacks (torch.bfloat16): float32 holds each of its values exactly
+            xp = here.xp
+            try:
+                host = to_numpy(xp.astype(sample_weight, xp.float32))
+            except (TypeError, ValueError, RuntimeError):
+                raise TypeError(f"{name} must hold real numbers, got dtype {sample_weight.dtype}") from None
     else:
         try:
             host = np.asarray(getattr(sample_weight, "to_numpy", lambda: sample_weight)())

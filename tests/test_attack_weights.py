@@ -114,3 +114,16 @@ class TestDocumentedFormula:
         w = WEIGHTS * np.array([0.25, 1.0, 4.0])[Y3]
         expected = np.sum(w * loss) / np.sum(w) + alpha / 2 * (np.sum(init["W1"] ** 2) + np.sum(init["W2"] ** 2))
         assert model.loss_curve_[0] == pytest.approx(expected, rel=backend_case.rtol * 10)
+
+
+class TestTorchDtypes:
+    def test_attack_bfloat16_weights_are_their_values(self):
+        torch = pytest.importorskip("torch")
+        values = np.round(WEIGHTS * 8) / 8  # exact in bfloat16
+        weights = torch.asarray(values, dtype=torch.bfloat16)
+        Xt = torch.asarray(X)
+        ours = nc.LogisticRegression(solver="lbfgs", alpha=0.05, backend="torch").fit(Xt, Y2, weights)
+        plain = nc.LogisticRegression(solver="lbfgs", alpha=0.05, backend="torch").fit(Xt, Y2, values)
+        np.testing.assert_array_equal(to_numpy(ours.coef_), to_numpy(plain.coef_))
+        assert ours.score(Xt, Y2, weights) == plain.score(Xt, Y2, values)
+        np.testing.assert_array_equal(to_numpy(weights.float()), values)  # the caller's tensor is untouched
