@@ -64,5 +64,8 @@ def accuracy(y_true, y_pred, sample_weight=None) -> float:
     """
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float64)
+        largest = float(np.max(weights)) if weights.size else 0.0
+        if largest > 0:  # w and c * w score the same: keep the sums finite (1e308 weights) and above denormals
+            weights = weights / largest
         return float(np.sum(weights * (np.asarray(y_true) == np.asarray(y_pred))) / np.sum(weights))
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))

@@ -17,7 +17,8 @@ import numpy as np
 
 from .device import backend_of, compute, is_chunked, is_host, to_numpy
 
-__all__ = ["check_class_weight", "check_sample_weight", "class_weights", "effective_weights", "normalized"]
+__all__ = ["check_class_weight", "check_sample_weight", "class_weights", "effective_weights", "normalized",
+           "relative"]
 
 
 def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "sample_weight", x_name: str = "X"):
@@ -41,7 +42,10 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
     if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
         if isinstance(sample_weight, numbers.Complex) and not isinstance(sample_weight, numbers.Real):
             raise TypeError(f"{name} must be real numbers, got the complex number {sample_weight!r}")
-        value = float(sample_weight)
+        try:
+            value = float(sample_weight)
+        except OverflowError:  # a Python int beyond float64 (10**400)
+            value = float("inf")
         if not np.isfinite(value) or value <= 0:
             raise ValueError(f"{name} given as one number must be finite and > 0, got {sample_weight!r}")
         return np.full(n_samples, value)
@@ -63,7 +67,14 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
         elif X is not None and not is_chunked(X):
             raise ValueError(f"{x_name} is host data but {name} is a {here.name} array on {here}; pass {name} as "
                              "host data too")
-        host = to_numpy(sample_weight)
+        try:
+            host = to_numpy(sample_weight)
+        except TypeError:  # a dtype NumPy lacks (torch.bfloat16): float32 holds each of its values exactly
+            xp = here.xp
+            try:
+                host = to_numpy(xp.astype(sample_weight, xp.float32))
+            except (TypeError, ValueError, RuntimeError):
+                raise TypeError(f"{name} must hold real numbers, got dtype {sample_weight.dtype}") from None
     else:
         try:
             host = np.asarray(getattr(sample_weight, "to_numpy", lambda: sample_weight)())
@@ -72,6 +83,8 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
     if host.dtype.kind == "O":
         try:
             host = host.astype(np.float64)
+        except OverflowError:  # Python ints beyond float64 (10**400)
+            raise ValueError(f"{name} contains NaN or infinite values (numbers too large for float64)") from None
         except (TypeError, ValueError):
             raise TypeError(f"{name} must hold real numbers, got values such as "
                             f"{next(iter(host.ravel()), None)!r}") from None
@@ -105,7 +118,11 @@ def check_class_weight(class_weight, name: str = "class_weight"):
     for label, weight in class_weight.items():
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
             raise TypeError(f"{name}[{label!r}] must be a real number, got {type(weight).__name__} {weight!r}")
-        if not np.isfinite(float(weight)) or weight < 0:
+        try:
+            value = float(weight)
+        except OverflowError:  # a Python int beyond float64 (10**400)
+            value = float("inf")
+        if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name}[{label!r}] must be finite and >= 0, got {weight!r}")
 
 
@@ -126,6 +143,8 @@ def class_weights(class_weight, classes: np.ndarray, index: np.ndarray, sample_w
         return None
     n_classes = classes.shape[0]
     if isinstance(class_weight, str):
+        if sample_weight is not None:  # balanced weights are the same for w and c * w: keep the sums finite
+            sample_weight = relative(sample_weight)
         counts = np.bincount(index, weights=sample_weight, minlength=n_classes).astype(np.float64)
         total = index.shape[0] if sample_weight is None else float(np.sum(sample_weight))
         # a class whose rows all weigh 0 (every class occurs in y) weighs nothing either way
@@ -142,7 +161,8 @@ def class_weights(class_weight, classes: np.ndarray, index: np.ndarray, sample_w
 
 
 def _same_label(known, label) -> bool:
-    if isinstance(known, str) != isinstance(label, str) or isinstance(known, bool) != isinstance(label, bool):
+    booleans = (bool, np.bool_)
+    if isinstance(known, str) != isinstance(label, str) or isinstance(known, booleans) != isinstance(label, booleans):
         return False  # "1" is not 1, and True is not 1 (scikit-learn treats them as distinct labels)
     try:
         return bool(known == label)
@@ -165,15 +185,28 @@ def effective_weights(sample_weight, per_class, Y_host: np.ndarray, *, name: str
         return None
     weights = np.ones(Y_host.shape[0]) if sample_weight is None else sample_weight
     if per_class is not None:
-        weights = weights * per_class[class_index(Y_host)]
+        # w and c * w weigh the same: relative factors keep a product of huge weights finite
+        weights = relative(weights) * relative(per_class)[class_index(Y_host)]
     if not np.any(weights > 0):
         raise ValueError(f"every sample has weight 0 once {name} and class_weight are combined; at least one "
                          "sample must have a positive weight")
     return weights
 
 
+def relative(weights: np.ndarray) -> np.ndarray:
+    """``weights / max(weights)`` (host float64, in [0, 1]; as they are when all are 0).
+
+    Weights ``w`` and ``c * w`` weigh the same; dividing by the largest first keeps
+    every sum of them finite (at most the number of rows) and lifts denormals,
+    where ``n / sum(w)`` would be infinite (``1e308`` weights, ``5e-324``).
+    """
+    largest = float(np.max(weights)) if weights.size else 0.0
+    return weights / largest if largest > 0 else weights
+
+
 def normalized(weights: np.ndarray, what: str = "the training data") -> np.ndarray:
     """``weights * n / sum(weights)``: mean 1 over the rows, so a mean of ``w' * loss`` is the weighted mean."""
+    weights = relative(weights)
     total = float(np.sum(weights))
     if not total > 0:
         raise ValueError(f"every sample of {what} has weight 0 (sample_weight times class_weight); at least one "
