@@ -63,7 +63,11 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
         elif X is not None and not is_chunked(X):
             raise ValueError(f"{x_name} is host data but {name} is a {here.name} array on {here}; pass {name} as "
                              "host data too")
-        host = to_numpy(sample_weight)
+        try:
+            host = to_numpy(sample_weight)
+        except (TypeError, ValueError, RuntimeError) as exc:  # torch's bfloat16 has no NumPy dtype, say
+            raise TypeError(f"{name} has dtype {sample_weight.dtype}, which cannot be read as numbers on the host "
+                            f"({exc}); pass float32 or float64 weights") from None
     else:
         try:
             host = np.asarray(getattr(sample_weight, "to_numpy", lambda: sample_weight)())
@@ -126,8 +130,11 @@ def class_weights(class_weight, classes: np.ndarray, index: np.ndarray, sample_w
         return None
     n_classes = classes.shape[0]
     if isinstance(class_weight, str):
-        counts = np.bincount(index, weights=sample_weight, minlength=n_classes).astype(np.float64)
-        total = index.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        # the balanced weights do not change when every sample weight is scaled: scaled to a largest of 1,
+        # sums of weights near the float64 limit (1e308) cannot overflow to inf (nor inf / inf to NaN)
+        scaled = None if sample_weight is None else _scaled(sample_weight)
+        counts = np.bincount(index, weights=scaled, minlength=n_classes).astype(np.float64)
+        total = index.shape[0] if scaled is None else float(np.sum(scaled))
         # a class whose rows all weigh 0 (every class occurs in y) weighs nothing either way
         return np.where(counts > 0, total / (n_classes * np.maximum(counts, np.finfo(np.float64).tiny)), 0.0)
     known = classes.tolist()
@@ -160,12 +167,14 @@ def effective_weights(sample_weight, per_class, Y_host: np.ndarray, *, name: str
 
     ``sample_weight`` is what :func:`check_sample_weight` returns; ``per_class`` what
     :func:`class_weights` returns. Weights that are all zero once combined are an error.
+    Only ratios matter (the sources normalize them): each factor is scaled to a largest
+    value of 1 first, so that the product of two large weights cannot overflow to inf.
     """
     if sample_weight is None and per_class is None:
         return None
-    weights = np.ones(Y_host.shape[0]) if sample_weight is None else sample_weight
+    weights = np.ones(Y_host.shape[0]) if sample_weight is None else _scaled(sample_weight)
     if per_class is not None:
-        weights = weights * per_class[class_index(Y_host)]
+        weights = weights * _scaled(per_class)[class_index(Y_host)]
     if not np.any(weights > 0):
         raise ValueError(f"every sample has weight 0 once {name} and class_weight are combined; at least one "
                          "sample must have a positive weight")
@@ -173,9 +182,26 @@ def effective_weights(sample_weight, per_class, Y_host: np.ndarray, *, name: str
 
 
 def normalized(weights: np.ndarray, what: str = "the training data") -> np.ndarray:
-    """``weights * n / sum(weights)``: mean 1 over the rows, so a mean of ``w' * loss`` is the weighted mean."""
-    total = float(np.sum(weights))
-    if not total > 0:
+    """``weights * n / sum(weights)``: mean 1 over the rows, so a mean of ``w' * loss`` is the weighted mean.
+
+    Computed from ``weights / max(weights)``: weights near the float64 limit (whose sum would
+    overflow to inf) or subnormal ones (whose ``n / sum`` would) give the same result as any
+    other multiple of them.
+
+    Examples
+    --------
+    >>> normalized(np.asarray([0.5e308, 1.5e308])).tolist()
+    [0.5, 1.5]
+    """
+    largest = float(np.max(weights)) if weights.shape[0] else 0.0
+    if not largest > 0:
         raise ValueError(f"every sample of {what} has weight 0 (sample_weight times class_weight); at least one "
                          "must have a positive weight")
-    return weights * (weights.shape[0] / total)
+    weights = weights / largest
+    return weights * (weights.shape[0] / float(np.sum(weights)))
+
+
+def _scaled(weights: np.ndarray) -> np.ndarray:
+    """``weights / max(weights)`` (the weights as they are when none is positive): the same ratios, none above 1."""
+    largest = float(np.max(weights)) if weights.shape[0] else 0.0
+    return weights / largest if largest > 0 else weights
