@@ -25,6 +25,7 @@ from array_api_compat import array_namespace, device
 from . import kernels, network
 from .activations import output_activation
 from .init import init_weights
+from .losses import weight_column
 
 __all__ = [
     "backward",
@@ -154,6 +155,7 @@ def hessian(params: dict, X, /, *, alpha: float = 0.0, xp=None, sample_weight=No
     else:
         eye = xp.eye(K, dtype=dtype, device=dev)
         weights = [[A[:, k] * (eye[k, l] - A[:, l]) for l in range(K)] for k in range(K)]
+    sample_weight = weight_column(sample_weight, X, xp=xp)
     if sample_weight is not None:
         w = xp.reshape(sample_weight, (-1,))
         weights = [[c * w for c in row] for row in weights]

@@ -8,7 +8,7 @@ simply ``A - Y``.
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 from . import kernels
 from .activations import constant_like, shift_by_max
@@ -22,7 +22,47 @@ __all__ = [
     "l2_penalty",
     "log_softmax",
     "output_and_cross_entropy",
+    "weight_column",
 ]
+
+
+def weight_column(sample_weight, like, /, *, xp=None, name: str = "sample_weight"):
+    """``sample_weight`` as a column ``(n_samples, 1)`` in the dtype of ``like`` (the working dtype), or None.
+
+    The model functions take a weight per row of ``like`` (logits, targets or
+    ``X``), as a column or 1-D, on ``like``'s device. A 1-D vector would
+    broadcast against a column of logits into an ``(n, n)`` matrix (a wrong
+    cost, silently), so it becomes a column here; weights in another floating
+    dtype (float64 weights of a float32 model) are cast, so that they never
+    promote the cost or the gradients.
+
+    Raises
+    ------
+    ValueError
+        Another number of rows than ``like``, more than two dimensions, or
+        another device than ``like``'s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weight_column(np.asarray([1.0, 2.0]), np.zeros((2, 1), dtype=np.float32)).dtype
+    dtype('float32')
+    """
+    if sample_weight is None:
+        return None
+    xp = array_namespace(sample_weight, like) if xp is None else xp
+    shape = tuple(sample_weight.shape)
+    if shape not in ((like.shape[0],), (like.shape[0], 1)):
+        raise ValueError(f"{name} must have shape ({like.shape[0]}, 1) or ({like.shape[0]},), one weight per "
+                         f"sample, got shape {shape}")
+    if device(sample_weight) != device(like):
+        raise ValueError(f"{name} is on device {device(sample_weight)} but the data is on {device(like)}; "
+                         f"put {name} on the data's device")
+    if len(shape) == 1:
+        sample_weight = xp.reshape(sample_weight, (-1, 1))
+    if sample_weight.dtype != like.dtype:
+        sample_weight = xp.astype(sample_weight, like.dtype)
+    return sample_weight
 
 
 def binary_cross_entropy_per_sample(z, y, /, *, xp=None):
@@ -114,11 +154,12 @@ def output_and_cross_entropy(z, y, /, *, xp=None, sample_weight=None):
         Logits.
     y : array of the same shape, dtype and device
         0/1 targets (K = 1) or one-hot rows.
-    sample_weight : array of shape (n_samples, 1), optional
-        Weight of each sample's loss, in ``z``'s dtype and on its device: the
-        cost is then ``mean(sample_weight * loss)`` (weights normalized to
-        mean 1 make it the weighted mean). The compiled kernels take no
-        weights: with weights the Array API code runs.
+    sample_weight : array of shape (n_samples, 1) or (n_samples,), optional
+        Weight of each sample's loss, on ``z``'s device (cast to ``z``'s
+        dtype, see :func:`weight_column`): the cost is then
+        ``mean(sample_weight * loss)`` (weights normalized to mean 1 make it
+        the weighted mean). The compiled kernels take no weights: with
+        weights the Array API code runs.
 
     Returns
     -------
@@ -129,6 +170,7 @@ def output_and_cross_entropy(z, y, /, *, xp=None, sample_weight=None):
     """
     xp = array_namespace(z, y) if xp is None else xp
     m = z.shape[0]
+    sample_weight = weight_column(sample_weight, z, xp=xp)
     if z.shape[-1] == 1:
         if sample_weight is not None:
             magnitude = xp.abs(z)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
+from .losses import weight_column
+
 __all__ = ["accuracy", "correct_from_logits", "predicted_index"]
 
 
@@ -48,7 +50,8 @@ def correct_from_logits(Z, Y, /, *, xp=None, sample_weight=None):
     else:
         hits = xp.argmax(Z, axis=1) == xp.argmax(Y, axis=1)
     if sample_weight is not None:
-        return xp.sum(xp.astype(hits, Y.dtype) * xp.reshape(sample_weight, (-1,)))
+        weights = weight_column(sample_weight, Y, xp=xp)
+        return xp.sum(xp.astype(hits, Y.dtype) * xp.reshape(weights, (-1,)))
     return xp.sum(xp.astype(hits, Y.dtype))
 
 

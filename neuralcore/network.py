@@ -28,7 +28,7 @@ from array_api_compat import array_namespace
 
 from .activations import ACTIVATION_GRADS, ACTIVATIONS, output_activation
 from .init import init_weights
-from .losses import l2_penalty, output_and_cross_entropy
+from .losses import l2_penalty, output_and_cross_entropy, weight_column
 from .optim import descend
 
 __all__ = [
@@ -181,6 +181,7 @@ def backward(
     derivative = ACTIVATION_GRADS[activation]
     grads = {}
     dZ = cache[_output_names(params)[1]] - Y  # output activation paired with cross-entropy
+    sample_weight = weight_column(sample_weight, dZ, xp=xp)
     if sample_weight is not None:
         dZ = dZ * sample_weight
     for layer in range(len(keys), 0, -1):
@@ -213,6 +214,7 @@ def loss_and_grads(
     """
     xp = array_namespace(X) if xp is None else xp
     inputs, Z = _propagate(params, X, activation, xp)
+    sample_weight = weight_column(sample_weight, Z, xp=xp)  # once, for the loss and the backward pass
     A, cost = output_and_cross_entropy(Z, Y, xp=xp, sample_weight=sample_weight)
     if alpha:
         cost = cost + l2_penalty([params[W] for W, _ in layer_keys(params)], alpha, xp=xp)

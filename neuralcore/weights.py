@@ -180,6 +180,8 @@ def effective_weights(sample_weight, per_class, Y_host: np.ndarray, *, name: str
 
     ``sample_weight`` is what :func:`check_sample_weight` returns; ``per_class`` what
     :func:`class_weights` returns. Weights that are all zero once combined are an error.
+    Only ratios matter (the sources normalize them): each factor is scaled to a largest
+    value of 1 first, so that the product of two large weights cannot overflow to inf.
     """
     if sample_weight is None and per_class is None:
         return None
@@ -205,10 +207,21 @@ def relative(weights: np.ndarray) -> np.ndarray:
 
 
 def normalized(weights: np.ndarray, what: str = "the training data") -> np.ndarray:
-    """``weights * n / sum(weights)``: mean 1 over the rows, so a mean of ``w' * loss`` is the weighted mean."""
+    """``weights * n / sum(weights)``: mean 1 over the rows, so a mean of ``w' * loss`` is the weighted mean.
+
+    Computed from :func:`relative` weights: weights near the float64 limit (whose sum would
+    overflow to inf) or subnormal ones (whose ``n / sum`` would) give the same result as any
+    other multiple of them.
+
+    Examples
+    --------
+    >>> normalized(np.asarray([0.5e308, 1.5e308])).tolist()
+    [0.5, 1.5]
+    """
     weights = relative(weights)
     total = float(np.sum(weights))
     if not total > 0:
         raise ValueError(f"every sample of {what} has weight 0 (sample_weight times class_weight); at least one "
                          "must have a positive weight")
     return weights * (weights.shape[0] / total)
+
