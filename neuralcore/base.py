@@ -314,11 +314,19 @@ class BaseClassifier:
                                  "of one batch are not those of the stream; pass a dict {label: weight} computed "
                                  "on the whole data (or use fit)")
         if previous is not None:
-            self._check_fitted(previous)  # trained for other hyperparameters: refused, by name
+            try:
+                self._check_fitted(previous)  # trained for other hyperparameters: refused, by name
+            except ValueError as error:  # "fit again" is no advice while a fit continues the old parameters
+                how = "partial_fit continues" if partial else "warm_start=True continues"
+                raise ValueError(f"{error} ({how} the fitted parameters; fit with warm_start=False to start from "
+                                 "scratch)") from None
             if init_params is not None:
                 raise ValueError(f"init_params cannot be given to a fitted {type(self).__name__} with warm_start=True "
                                  "(it continues from params_); set warm_start=False to start from init_params")
-        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype), owner=type(self).__name__,
+        work_dtype = dtype_name(self.dtype)
+        if work_dtype is None and previous is not None:  # a warm fit continues the model as it is, whatever X's
+            work_dtype = dtype_name(next(iter(previous["params_"].values())).dtype)  # dtype (as predict does)
+        Xb, placement = check_X(X, backend=self.backend, dtype=work_dtype, owner=type(self).__name__,
                                 n_features=None if previous is None else previous["n_features_in_"])
         feature_names = feature_names_of(X)
         if previous is not None:

@@ -1,0 +1,118 @@
+"""Attacks on continuing training (``warm_start=True``, ``partial_fit``), as careless and hostile users.
+
+Each test names its attack; each failed before the fix it comes with (or guards a property a plausible
+change would break: the bug it targets is named).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import neuralcore as nc
+from neuralcore import device as nc_device
+
+RNG = np.random.default_rng(5)
+X = RNG.normal(size=(48, 3))
+Y = (X[:, 0] - 0.5 * X[:, 2] > 0).astype(int)
+Y3 = np.asarray(["a", "b", "c"])[np.argmax(X, axis=1)]
+
+
+def _leaves(tree):
+    if isinstance(tree, dict):
+        return [a for v in tree.values() for a in _leaves(v)]
+    if isinstance(tree, (tuple, list)):
+        return [a for v in tree for a in _leaves(v)]
+    return [tree] if hasattr(tree, "shape") else []
+
+
+def _dtype(model) -> str:
+    return nc_device.to_numpy_dtype(next(iter(model.params_.values())).dtype).name
+
+
+class TestWarmFitKeepsTheModelsDtype:
+    """A warm fit continues the fitted model: X of another dtype is cast to the parameters' dtype (as
+    ``predict`` does), it does not silently turn a float64 model into a float32 one (or back)."""
+
+    @pytest.mark.chunked
+    def test_attack_warm_fit_with_X_in_the_other_float_dtype(self, backend_case):
+        other = "float32" if backend_case.dtype == "float64" else "float64"
+        kw = {"optimizer": "adam", "learning_rate": 0.05, "batch_size": 12, "random_state": 0}
+        model = nc.TwoLayerNet(3, max_iter=2, warm_start=True, **kw).fit(backend_case.asarray(X), Y)
+        assert _dtype(model) == backend_case.dtype
+        model.fit(backend_case.asarray(X, dtype=other), Y)
+        assert _dtype(model) == backend_case.dtype and model.n_iter_ == 4
+        assert all(nc_device.to_numpy_dtype(a.dtype).name == backend_case.dtype for a in _leaves(model._optimizer_state))
+        model.partial_fit(backend_case.asarray(X, dtype=other), Y)
+        assert _dtype(model) == backend_case.dtype and model.n_iter_ == 5
+
+    def test_attack_partial_fit_stream_with_integer_pieces(self, backend_case):
+        # integer features take the backend's default float (float32 for torch) in a fresh fit; a stream's
+        # later pieces continue in the model's dtype
+        model = nc.LogisticRegression(random_state=0, dtype=None)
+        model.partial_fit(backend_case.asarray(X), Y, classes=[0, 1])
+        model.partial_fit(backend_case.asarray((X > 0).astype(np.int64)), Y)
+        assert _dtype(model) == backend_case.dtype
+
+    def test_attack_an_explicit_dtype_still_changes_it(self):
+        model = nc.LogisticRegression(max_iter=2, warm_start=True).fit(X, Y)
+        model.set_params(dtype="float32").fit(X, Y)
+        assert _dtype(model) == "float32"
+        assert model.set_params(dtype=None).fit(X, Y).params_["W"].dtype == np.float32  # continues as it is
+
+
+class TestWarmFitErrorsSayWhatToDo:
+    def test_attack_set_params_hidden_units_then_warm_fit(self):
+        model = nc.TwoLayerNet(3, max_iter=2, warm_start=True, random_state=0).fit(X, Y)
+        # "fit again" alone is no advice: with warm_start=True, fitting again fails the same way
+        with pytest.raises(ValueError, match=r"fitted with hidden_units=3 \(now 5\).*fit with warm_start=False"):
+            model.set_params(hidden_units=5).fit(X, Y)
+        model.set_params(warm_start=False).fit(X, Y)
+        assert model.params_["W1"].shape == (3, 5)
+
+    def test_attack_set_params_activation_then_partial_fit(self):
+        model = nc.TwoLayerNet(3, random_state=0).partial_fit(X, Y, classes=[0, 1])
+        with pytest.raises(ValueError, match=r"fitted with activation='tanh' \(now 'relu'\).*partial_fit continues"):
+            model.set_params(activation="relu").partial_fit(X, Y)
+        assert model.n_iter_ == 1
+
+
+class TestBalancedClassWeightInAWarmFit:
+    def test_attack_warm_fit_on_a_subset_of_the_classes_warns_nothing(self):
+        model = nc.LogisticRegression(max_iter=2, warm_start=True, class_weight="balanced").fit(X, Y3)
+        keep = Y3 != "c"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # was: RuntimeWarning: overflow encountered in divide
+            model.fit(X[keep], Y3[keep])
+        assert model.n_iter_ == 4 and np.isfinite(model.loss_curve_).all()
+
+    def test_attack_a_class_whose_rows_all_weigh_zero(self):
+        weights = np.where(Y == 1, 0.0, 1.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = nc.LogisticRegression(max_iter=3, class_weight="balanced").fit(X, Y, sample_weight=weights)
+        reference = nc.LogisticRegression(max_iter=3).fit(X, Y, sample_weight=weights)
+        np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-12)
+
+
+class TestWarmFitNeverWritesIntoTheFittedState:
+    """Guards the functional updates a warm fit relies on: a prediction on another thread reads ``params_``
+    while the fit runs, and a failed fit must leave the old state: an in-place update (``W -= lr * dW`` in
+    an optimizer, a fused step, or the Dask source's host copy) would change both under them."""
+
+    @pytest.mark.chunked
+    @pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+    @pytest.mark.parametrize("batch_size", [None, 12], ids=["full-batch", "mini-batch"])
+    def test_attack_arrays_of_the_previous_fit_are_unchanged(self, backend_case, optimizer, batch_size):
+        kw = {"optimizer": optimizer, "batch_size": batch_size, "learning_rate": 0.1, "random_state": 0}
+        Xb = backend_case.asarray(X)
+        model = nc.NeuralNet((4,), max_iter=2, warm_start=True, **kw).fit(Xb, Y)
+        params, state = dict(model.params_), _leaves(model._optimizer_state)
+        copies = [nc_device.to_numpy(a).copy() for a in [*params.values(), *state]]
+        model.fit(Xb, Y)
+        model.partial_fit(Xb, Y)
+        for array, copy in zip([*params.values(), *state], copies):
+            np.testing.assert_array_equal(nc_device.to_numpy(array), copy)
+        assert not np.array_equal(nc_device.to_numpy(model.params_["W1"]), copies[0])  # it did train
