@@ -331,6 +331,9 @@ class BaseClassifier:
         feature_names = feature_names_of(X)
         if previous is not None:
             check_feature_names(previous.get("feature_names_in_"), X, owner=type(self).__name__)
+            # the model's columns stay those it was fitted with: a bare array (a warning) must not erase them,
+            # or a later piece with reordered columns would pass unchecked
+            feature_names = previous.get("feature_names_in_")
         if isinstance(eval_set, (tuple, list)) and len(eval_set) in (2, 3):  # validation columns must be X's, in order
             check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
         labels = check_labels(y, n_samples=Xb.shape[0], X=X, stacklevel=4)  # the warning points at fit's caller

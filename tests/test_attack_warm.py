@@ -116,3 +116,27 @@ class TestWarmFitNeverWritesIntoTheFittedState:
         for array, copy in zip([*params.values(), *state], copies):
             np.testing.assert_array_equal(nc_device.to_numpy(array), copy)
         assert not np.array_equal(nc_device.to_numpy(model.params_["W1"]), copies[0])  # it did train
+
+
+class TestWarmFitKeepsTheFeatureNames:
+    @pytest.mark.parametrize("partial", [True, False], ids=["partial_fit", "warm-fit"])
+    def test_attack_bare_array_piece_then_reordered_columns(self, partial):
+        pd = pytest.importorskip("pandas")
+        frame = pd.DataFrame(X, columns=["a", "b", "c"])
+        model = nc.TwoLayerNet(3, max_iter=2, warm_start=True, random_state=0)
+        step = (lambda data: model.partial_fit(data, Y, classes=[0, 1])) if partial else (lambda data: model.fit(data, Y))
+        step(frame)
+        with pytest.warns(UserWarning, match="X does not have valid feature names"):
+            step(X)  # a bare array: warned, and the model keeps its columns
+        assert model.feature_names_in_.tolist() == ["a", "b", "c"]
+        before = model.n_iter_
+        with pytest.raises(ValueError, match="same order"):  # was: accepted, columns silently swapped
+            step(frame[["b", "a", "c"]])
+        assert model.n_iter_ == before and model.feature_names_in_.tolist() == ["a", "b", "c"]
+
+    def test_attack_named_piece_after_a_bare_fit(self):
+        pd = pytest.importorskip("pandas")
+        model = nc.LogisticRegression(max_iter=2, warm_start=True).fit(X, Y)
+        with pytest.warns(UserWarning, match="X has feature names, but LogisticRegression was fitted without"):
+            model.fit(pd.DataFrame(X, columns=["a", "b", "c"]), Y)
+        assert not hasattr(model, "feature_names_in_")  # as scikit-learn: a continuing fit does not reset them
