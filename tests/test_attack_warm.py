@@ -140,3 +140,43 @@ class TestWarmFitKeepsTheFeatureNames:
         with pytest.warns(UserWarning, match="X has feature names, but LogisticRegression was fitted without"):
             model.fit(pd.DataFrame(X, columns=["a", "b", "c"]), Y)
         assert not hasattr(model, "feature_names_in_")  # as scikit-learn: a continuing fit does not reset them
+
+
+class TestTheLastUpdateIsCheckedToo:
+    """Each cost is measured before its update, so the parameters of a run's last update (a whole
+    ``partial_fit`` call in full batch) had no cost of their own: NaN or infinite parameters came back as
+    ``params_``, predictions were NaN, and only the next call complained, blaming the starting parameters."""
+
+    @staticmethod
+    def _blow_up(backend_case):
+        # a finite cost at the start, infinite parameters after one update
+        return backend_case.asarray(X * (1e10 if backend_case.dtype == "float64" else 1e5)), (
+            1e300 if backend_case.dtype == "float64" else 1e35)
+
+    @pytest.mark.chunked
+    def test_attack_partial_fit_whose_update_overflows(self, backend_case):
+        Xb, rate = self._blow_up(backend_case)
+        model = nc.LogisticRegression(learning_rate=rate)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the library's own overflow warnings
+            with pytest.raises(nc.DivergenceError, match="last update of iteration 0 made the parameters NaN or inf"):
+                model.partial_fit(Xb, Y, classes=[0, 1])
+        # the parameters before the update (zeros), with the cost measured at them
+        assert np.all(nc_device.to_numpy(model.params_["W"]) == 0) and model.n_iter_ == 0
+        assert len(model.loss_curve_) == 1 and model._optimizer_state is None
+
+    @pytest.mark.parametrize("batch_size", [None, 48], ids=["full-batch", "mini-batch"])  # one batch: its update is the last
+    def test_attack_warm_fit_whose_last_update_overflows(self, backend_case, batch_size):
+        Xb, rate = self._blow_up(backend_case)
+        model = nc.LogisticRegression(learning_rate=1e-30, max_iter=2, warm_start=True, batch_size=batch_size,
+                                      random_state=0).fit(Xb, Y)
+        curve = list(model.loss_curve_)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with pytest.raises(nc.DivergenceError) as caught:
+                model.set_params(learning_rate=rate, max_iter=1).fit(Xb, Y)
+        for value in model.params_.values():
+            assert np.isfinite(nc_device.to_numpy(value)).all()
+        error = caught.value
+        assert model.loss_curve_ == curve + error.loss_curve and model.n_iter_ == 2 + error.n_iter == 2
+        assert np.isfinite(nc_device.to_numpy(model.predict_proba(Xb[:4, :]))).all()
