@@ -180,3 +180,14 @@ class TestTheLastUpdateIsCheckedToo:
         error = caught.value
         assert model.loss_curve_ == curve + error.loss_curve and model.n_iter_ == 2 + error.n_iter == 2
         assert np.isfinite(nc_device.to_numpy(model.predict_proba(Xb[:4, :]))).all()
+
+
+class TestModelSelectionWithWarmStart:
+    def test_attack_clone_of_a_warm_fitted_model_starts_from_scratch(self):
+        clone = pytest.importorskip("sklearn.base").clone
+        model = nc.TwoLayerNet(3, max_iter=5, warm_start=True, optimizer="adam", random_state=0).fit(X, Y)
+        twin = clone(model)
+        assert not any(name.endswith("_") for name in vars(twin))  # no params_, no optimizer or generator state
+        fresh = nc.TwoLayerNet(3, max_iter=5, warm_start=True, optimizer="adam", random_state=0).fit(X, Y)
+        np.testing.assert_array_equal(twin.fit(X, Y).params_["W1"], fresh.params_["W1"])
+        assert twin.n_iter_ == 5
