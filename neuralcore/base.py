@@ -319,16 +319,27 @@ class BaseClassifier:
                                  "of one batch are not those of the stream; pass a dict {label: weight} computed "
                                  "on the whole data (or use fit)")
         if previous is not None:
-            self._check_fitted(previous)  # trained for other hyperparameters: refused, by name
+            try:
+                self._check_fitted(previous)  # trained for other hyperparameters: refused, by name
+            except ValueError as error:  # "fit again" is no advice while a fit continues the old parameters
+                how = "partial_fit continues" if partial else "warm_start=True continues"
+                raise ValueError(f"{error} ({how} the fitted parameters; fit with warm_start=False to start from "
+                                 "scratch)") from None
             if init_params is not None:
                 raise ValueError(f"init_params cannot be given to a fitted {type(self).__name__} with warm_start=True "
                                  "(it continues from params_); set warm_start=False to start from init_params")
         self._check_standardize_continues(previous, partial)
-        Xb, placement = check_X(X, backend=self.backend, dtype=dtype_name(self.dtype), owner=type(self).__name__,
+        work_dtype = dtype_name(self.dtype)
+        if work_dtype is None and previous is not None:  # a warm fit continues the model as it is, whatever X's
+            work_dtype = dtype_name(next(iter(previous["params_"].values())).dtype)  # dtype (as predict does)
+        Xb, placement = check_X(X, backend=self.backend, dtype=work_dtype, owner=type(self).__name__,
                                 n_features=None if previous is None else previous["n_features_in_"])
         feature_names = feature_names_of(X)
         if previous is not None:
             check_feature_names(previous.get("feature_names_in_"), X, owner=type(self).__name__)
+            # the model's columns stay those it was fitted with: a bare array (a warning) must not erase them,
+            # or a later piece with reordered columns would pass unchecked
+            feature_names = previous.get("feature_names_in_")
         if isinstance(eval_set, (tuple, list)) and len(eval_set) in (2, 3):  # validation columns must be X's, in order
             check_feature_names(feature_names, eval_set[0], owner=type(self).__name__, name="eval_set X")
         labels = check_labels(y, n_samples=Xb.shape[0], X=X, stacklevel=4)  # the warning points at fit's caller

@@ -179,9 +179,10 @@ def train(
         A sane run of cross-entropy from logits stays near or below its
         starting cost; one that climbs a hundredfold (or by 100 nats per
         sample) has left the region where its learning rate works, and its
-        parameters, though finite, are meaningless. The error names the epoch
-        and carries the last parameters whose cost was finite and within that
-        bound.
+        parameters, though finite, are meaningless. NaN or infinite
+        parameters after the last update (which no cost measures) are one too.
+        The error names the epoch and carries the last parameters whose cost
+        was finite and within that bound.
     """
     steps = steps if isinstance(steps, Steps) else Steps(steps)
     data = as_source(data)
@@ -269,6 +270,12 @@ def train(
         params, state = watcher.result()
     elif watcher.best_params is not None:
         params, state = watcher.best_params, watcher.best_state
+    elif n_iter and not _finite(xp, params):
+        # each cost is measured before its update: the last update's parameters have no cost of their
+        # own, and a one-epoch run (partial_fit in full batch) has no other; NaN there is a divergence too
+        index = n_iter if full_batch else n_iter - 1
+        raise _divergence(index, start, loss_curve if full_batch else loss_curve[:-1], n_iter=n_iter - 1,
+                          full_batch=full_batch, final=True)
     if watcher.tol is not None and stop_at is None and validation is None:
         warnings.warn(
             f"training stopped at max_iter={max_iter} before the cost stopped improving by tol={watcher.tol:g} "
@@ -372,10 +379,22 @@ def _explosion_limit(start: float) -> float:
     return max(EXPLOSION_FACTOR * start, start + EXPLOSION_MARGIN)
 
 
-def _divergence(index, params, loss_curve, *, n_iter, full_batch=True, cost=math.nan, start_cost=None, limit=math.inf):
+def _finite(xp, params: dict) -> bool:
+    """Whether every parameter is finite (one read-back)."""
+    return all(value == 1.0 for value in _read(xp, [xp.all(xp.isfinite(v)) for v in params.values()]))
+
+
+def _divergence(index, params, loss_curve, *, n_iter, full_batch=True, cost=math.nan, start_cost=None, limit=math.inf,
+                final=False):
     last = f"last accepted cost {loss_curve[-1]:.6g}" if loss_curve else f"starting cost {start_cost:.6g}"
     advice = "try a smaller learning_rate (or scale the features)"
-    if math.isfinite(cost) and cost > limit:
+    if final:
+        message = (
+            f"training diverged: the last update of iteration {index - 1 if full_batch else index} made the "
+            f"parameters NaN or infinite; {advice}. The parameters before that update are kept in this error's "
+            ".params"
+        )
+    elif math.isfinite(cost) and cost > limit:
         message = (
             f"training diverged: the cost exploded to {cost:.3g} at iteration {index}, above "
             f"max({EXPLOSION_FACTOR:g} x starting cost, starting cost + {EXPLOSION_MARGIN:g}) = {limit:.4g} "

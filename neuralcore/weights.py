@@ -147,8 +147,9 @@ def class_weights(class_weight, classes: np.ndarray, index: np.ndarray, sample_w
             sample_weight = relative(sample_weight)
         counts = np.bincount(index, weights=sample_weight, minlength=n_classes).astype(np.float64)
         total = index.shape[0] if sample_weight is None else float(np.sum(sample_weight))
-        # a class whose rows all weigh 0 (every class occurs in y) weighs nothing either way
-        return np.where(counts > 0, total / (n_classes * np.maximum(counts, np.finfo(np.float64).tiny)), 0.0)
+        # a class with no rows (a warm fit's subset of classes_) or whose rows all weigh 0 weighs nothing
+        # either way: 0, without dividing by its count (an overflow warning)
+        return np.divide(total, n_classes * counts, out=np.zeros(n_classes), where=counts > 0)
     known = classes.tolist()
     weights = np.ones(n_classes)
     for label, weight in class_weight.items():
