@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -763,8 +764,10 @@ def _history(previous, loss_curve, n_iter, scores, best_iteration) -> dict:
     return {
         "loss_curve_": [*previous["loss_curve_"], *loss_curve],
         "n_iter_": int(previous["n_iter_"]) + n_iter,
-        # the whole history when every fit validated, else this fit's scores alone
-        "validation_scores_": [*earlier, *scores] if earlier is not None and scores is not None else scores,
+        # aligned with loss_curve_ (best_iteration_ indexes both): epochs of earlier fits that did not
+        # validate read NaN; a fit without validation has none
+        "validation_scores_": None if scores is None else [*(earlier or [])[:offset],
+                                                            *[math.nan] * (offset - len(earlier or [])), *scores],
         "best_iteration_": None if best_iteration is None else offset + best_iteration,
     }
 

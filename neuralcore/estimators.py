@@ -86,7 +86,8 @@ _COMMON_DOC = """
         generator, so that ``fit`` with ``max_iter=100`` twice gives exactly
         what ``max_iter=200`` gives once. ``loss_curve_`` and ``n_iter_``
         then cover the whole history (``best_iteration_`` counts in it;
-        ``validation_scores_`` too when every fit validated). ``X`` must have
+        ``validation_scores_`` too, aligned with ``loss_curve_``: NaN for
+        the epochs of earlier fits that did not validate). ``X`` must have
         ``n_features_in_`` features and ``y`` labels among ``classes_``.
         Changing ``optimizer`` or ``optimizer_params`` restarts the
         optimizer's state (a ``learning_rate`` change keeps it); a model

@@ -191,3 +191,18 @@ class TestModelSelectionWithWarmStart:
         fresh = nc.TwoLayerNet(3, max_iter=5, warm_start=True, optimizer="adam", random_state=0).fit(X, Y)
         np.testing.assert_array_equal(twin.fit(X, Y).params_["W1"], fresh.params_["W1"])
         assert twin.n_iter_ == 5
+
+
+def test_attack_validation_scores_stay_aligned_with_the_loss_curve():
+    # partial_fit (no validation) then a warm fit that validates: best_iteration_ indexes both histories
+    from neuralcore.datasets import make_moons
+
+    X, y = make_moons(n_samples=80, random_state=0)
+    model = nc.TwoLayerNet(4, learning_rate=0.5, max_iter=6, random_state=0, backend="numpy")
+    model.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
+    model.set_params(warm_start=True, validation_fraction=0.25, n_iter_no_change=50).fit(X, y)
+    assert len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_ == 8
+    assert np.isnan(model.validation_scores_[:2]).all() and np.isfinite(model.validation_scores_[2:]).all()
+    assert model.validation_scores_[model.best_iteration_] == np.nanmax(model.validation_scores_)
+    model.set_params(validation_fraction=None).fit(X, y)  # a fit without validation has none
+    assert model.validation_scores_ is None and model.best_iteration_ is None
