@@ -49,6 +49,7 @@ from .frames import check_feature_names, feature_names_of
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .routing import MetadataRequester
 from .train import train
 from .weights import check_class_weight, check_sample_weight, class_index, class_weights, effective_weights
 from .validation import (
@@ -105,7 +106,7 @@ FITTED_ATTRIBUTES = (
 _OPTIONAL_STATE = ("_optimizer_state", "_rng_state")
 
 
-class BaseClassifier:
+class BaseClassifier(MetadataRequester):
     """Shared machinery of the classifiers; subclasses say which model they train."""
 
     _estimator_type = "classifier"  # scikit-learn < 1.6 reads this
