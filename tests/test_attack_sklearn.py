@@ -132,3 +132,36 @@ class TestMetadataRouting:
         with sklearn.config_context(enable_metadata_routing=False):
             with pytest.raises(RuntimeError, match="enable_metadata_routing=True"):
                 _model().set_fit_request(sample_weight=True)
+
+
+class TestErrorsAcrossProcesses:
+    @pytest.mark.parametrize("name", ["NotFittedError", "ConvergenceWarning", "DataConversionWarning"])
+    def test_attack_worker_without_sklearn_sends_error_to_parent_with_it(self, name):
+        """A joblib or multiprocessing worker that never imported scikit-learn raises our plain class; the
+        parent, whose ``except sklearn.exceptions.NotFittedError`` awaits it, must catch it."""
+        import sklearn.exceptions as sk_exceptions
+
+        from neuralcore import exceptions
+
+        plain = getattr(exceptions, name)("this TwoLayerNet is not fitted yet")  # what such a worker raises
+        plain.add_note("raised in a worker")
+        assert type(plain) is getattr(exceptions, name)
+        again = pickle.loads(pickle.dumps(plain))
+        assert isinstance(again, getattr(sk_exceptions, name)) and isinstance(again, getattr(exceptions, name))
+        assert str(again) == str(plain) and again.__notes__ == ["raised in a worker"]
+        assert type(pickle.loads(pickle.dumps(again))) is type(again)  # and the twin pickles as itself
+
+    def test_attack_plain_error_unpickled_without_sklearn_stays_plain(self):
+        import subprocess
+        import sys
+
+        from neuralcore import exceptions
+
+        data = pickle.dumps(exceptions.NotFittedError("not fitted"))
+        code = ("import pickle, sys\n"
+                f"error = pickle.loads({data!r})\n"
+                "assert 'sklearn' not in sys.modules, 'unpickling imported scikit-learn'\n"
+                "import neuralcore\n"
+                "assert type(error) is neuralcore.NotFittedError and str(error) == 'not fitted'\n")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
