@@ -50,6 +50,7 @@ from .frames import check_feature_names, feature_names_of
 from .init import INITIALIZERS, check_random_state
 from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
+from .routing import MetadataRequester
 from .scaling import check_statistics, fit_statistics, standardize
 from .train import train
 from .weights import check_class_weight, check_sample_weight, class_index, class_weights, effective_weights
@@ -109,7 +110,7 @@ FITTED_ATTRIBUTES = (
 _OPTIONAL_STATE = ("_optimizer_state", "_rng_state", "feature_mean_", "feature_scale_")
 
 
-class BaseClassifier:
+class BaseClassifier(MetadataRequester):
     """Shared machinery of the classifiers; subclasses say which model they train."""
 
     _estimator_type = "classifier"  # scikit-learn < 1.6 reads this

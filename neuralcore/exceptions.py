@@ -100,6 +100,25 @@ class DataConversionWarning(UserWarning):
 
 #: Our classes that have a scikit-learn twin, by name (the same name in ``sklearn.exceptions``).
 _TWINNED = {cls.__name__: cls for cls in (NotFittedError, ConvergenceWarning, DataConversionWarning)}
+
+
+def _reduce_twinned(self):
+    """Pickle one of our plain twinned classes so that the process that loads it decides: a worker that
+    never imported scikit-learn raises ours, and the parent awaiting scikit-learn's class must catch it."""
+    if type(self) is not _TWINNED.get(type(self).__name__):  # a twin (or a user's subclass): by its class
+        return BaseException.__reduce__(self)
+    return _rebuild_twinned, (type(self).__name__, self.args, self.__dict__)
+
+
+def _rebuild_twinned(name, args, state):
+    error = sklearn_compatible(_TWINNED[name])(*args)  # never imports scikit-learn itself
+    error.__dict__.update(state)
+    return error
+
+
+for _cls in _TWINNED.values():
+    _cls.__reduce__ = _reduce_twinned
+del _cls
 _twins_lock = threading.Lock()
 _twins: types.SimpleNamespace | None = None
 
@@ -111,7 +130,9 @@ def sklearn_compatible(cls: type) -> type:
     are, a subclass of both ``cls`` and scikit-learn's class of the same name,
     so that ``except``-clauses and warning filters written for either catch it.
     Its name is ``cls``'s; it pickles (GridSearchCV(n_jobs=2) sends a worker's
-    error back to the parent) as ``neuralcore.exceptions._sklearn.<name>``.
+    error back to the parent) as ``neuralcore.exceptions._sklearn.<name>``. ``cls``
+    itself (raised where scikit-learn was never imported) unpickles as the twin
+    in a process that has imported scikit-learn's exceptions.
 
     Examples
     --------

@@ -19,7 +19,7 @@ LAYERS = [
     ["data", "scaling"],
     ["train", "solvers", "progress", "budget"],
     ["persistence"],
-    ["base"],
+    ["base", "routing"],
     ["estimators"],
     ["gradcheck", "plot", "cli", "__init__", "__main__"],
 ]
