@@ -176,6 +176,15 @@ class BaseClassifier(MetadataRequester):
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, signature[k].default)]
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    def _repr_html_(self):
+        """Jupyter's rich display: scikit-learn's estimator diagram where scikit-learn is installed (imported
+        only when a notebook shows a model), else None (the notebook then shows the text ``repr``)."""
+        try:
+            from sklearn.utils import estimator_html_repr
+        except ImportError:
+            return None
+        return estimator_html_repr(self)
+
     def _check_hyperparameters(self):
         if not callable(self.learning_rate):
             check_number("learning_rate", self.learning_rate, positive=True)

@@ -166,3 +166,20 @@ class TestErrorsAcrossProcesses:
                 "assert type(error) is neuralcore.NotFittedError and str(error) == 'not fitted'\n")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
+
+
+def test_attack_notebook_display_is_scikit_learn_s_diagram(monkeypatch):
+    model = nc.NeuralNet((8,), class_weight="balanced")
+    html = model._repr_html_()
+    assert "NeuralNet" in html and "class_weight" in html and "<div" in html
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_sklearn)
+    assert model._repr_html_() is None  # the notebook falls back to repr(model)
