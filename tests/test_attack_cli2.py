@@ -1,0 +1,84 @@
+"""Attacks on the command line and model files on real data: huge and tiny feature columns, tampered files."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import neuralcore as nc
+from neuralcore import device as nc_device
+from neuralcore.persistence import load
+
+from .cli_helpers import cli
+
+RNG = np.random.default_rng(7)
+N = 60
+LABELS = np.repeat([0, 1], N // 2)
+
+
+def _columns(dtype):
+    """A normal column, a huge one and a tiny one (both informative), in the range where squaring breaks."""
+    huge, tiny = (1e300, 1e-170) if dtype == "float64" else (1e20, 1e-23)
+    signal = LABELS + RNG.normal(scale=0.3, size=N)
+    return np.column_stack([RNG.normal(size=N), huge * (2 + signal), tiny * (2 - signal)])
+
+
+def _reference_scale(X):
+    """The population standard deviation of each column, computed on values brought near 1 first."""
+    size = np.max(np.abs(X), axis=0)
+    return np.std(X / size, axis=0) * size
+
+
+class TestHugeAndTinyColumns:
+    @pytest.mark.chunked
+    def test_attack_standardize_spread_neither_overflows_nor_underflows(self, backend_case):
+        X = _columns(backend_case.dtype)
+        model = nc.LogisticRegression(max_iter=5, standardize=True,
+                                      backend=None if backend_case.name == "dask" else backend_case.spec)
+        model.fit(backend_case.asarray(X, dtype=backend_case.dtype), LABELS)
+        reference = _reference_scale(X.astype(backend_case.dtype).astype(np.float64))
+        np.testing.assert_allclose(nc_device.to_numpy(model.feature_scale_), reference,
+                                   rtol=1e-12 if backend_case.dtype == "float64" else 1e-5)
+
+    def test_attack_overflowing_mean_message_does_not_suggest_the_dtype_in_use(self):
+        X = np.column_stack([np.linspace(-1, 1, N), np.full(N, 1.5e308) * np.where(LABELS == 0, 1, 0.99)])
+        with pytest.raises(ValueError, match="overflows float64") as info:
+            nc.LogisticRegression(standardize=True, backend="numpy").fit(X, LABELS)
+        assert "dtype='float64'" not in str(info.value)
+
+    def test_attack_cli_trains_on_a_1e300_column_and_python_predicts_as_the_cli(self, tmp_path, capsys):
+        X = _columns("float64")
+        data = tmp_path / "huge.csv"
+        with open(data, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["noise", "huge", "tiny", "label"])
+            writer.writerows([[repr(float(v)) for v in row] + [label] for row, label in zip(X, LABELS)])
+        model_file = tmp_path / "m.npz"
+        status, out, err = cli(capsys, "train", data, "--model", "logistic", "--solver", "lbfgs", "--json",
+                               "--out", model_file)
+        assert status == 0, err
+        assert json.loads(out)["train_accuracy"] > 0.9  # the huge and tiny columns carry the labels
+        status, out, err = cli(capsys, "predict", model_file, data)
+        assert status == 0, err
+        from_cli = np.asarray(out.split()[1:], dtype=int)
+        np.testing.assert_array_equal(load(model_file).predict(X), from_cli)
+
+
+class TestTamperedModelFiles:
+    @staticmethod
+    def _rewrite(path, change):
+        with np.load(path) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        document = json.loads(arrays["metadata"].tobytes())
+        change(document)
+        arrays["metadata"] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+        np.savez(path, **arrays)
+
+    def test_attack_class_weight_pairs_naming_a_label_twice_are_refused(self, tmp_path):
+        path = tmp_path / "m.npz"
+        nc.LogisticRegression(max_iter=3, class_weight={0: 1.0, 1: 2.0}).fit(_columns("float64")[:, :1], LABELS).save(path)
+        assert load(path).class_weight == {0: 1.0, 1: 2.0}
+        self._rewrite(path, lambda d: d["hyperparameters"].update(class_weight=[[0, 1.0], [0, 2.0]]))
+        with pytest.raises(ValueError, match="class_weight.*0.*twice"):
+            load(path)
