@@ -511,8 +511,9 @@ def _check_test_set(data, test):
                          f"training data {[_plain(c) for c in np.unique(data.y)][:10]}")
 
 
-def _check_finite(data):
-    """``data`` when its features are finite; else the first NaN or infinity, located (sample, column), is an error."""
+def _check_finite(data, labels: bool = True):
+    """``data`` when its features (and ``labels``: its labels) are finite; else the first NaN or infinity, located
+    (sample, column), is an error."""
     X = np.asarray(data.X)
     if X.dtype.kind in "fc" and not np.all(np.isfinite(X)):
         sample, column = map(int, np.argwhere(~np.isfinite(X))[0])
@@ -520,6 +521,12 @@ def _check_finite(data):
         raise ValueError(f"{data.source}: sample {sample + 1}, column {name} is {X[sample, column]} (of "
                          f"{int(np.size(X) - np.count_nonzero(np.isfinite(X)))} values that are NaN or infinite); "
                          "remove or impute missing values first")
+    y = None if data.y is None or not labels else np.asarray(data.y)
+    if y is not None and y.dtype.kind in "fc" and not np.all(np.isfinite(y)):  # before any output, as X's
+        sample = int(np.flatnonzero(~np.isfinite(y))[0])
+        where = f"column {data.target!r} (the labels)" if data.target else "the labels"
+        raise ValueError(f"{data.source}: sample {sample + 1}, {where} is {y[sample]}; a label must be a class, "
+                         "not NaN or infinity: remove those samples or give them a label")
     return data
 
 
@@ -538,7 +545,7 @@ def _check_data_options(args, specs):
 # ------------------------------------------------------------------- predict, evaluate
 
 
-def _load_for(args, labels: str):
+def _load_for(args, labels: str, check_labels: bool = True):
     from .loaders import load_data
 
     _check_data_options(args, [args.data])
@@ -553,7 +560,7 @@ def _load_for(args, labels: str):
                      as_trained="preprocessing" in meta, n_features=model.n_features_in_,  # train --out stores it
                      text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
-    _check_finite(data)  # a standardized model standardizes DATA itself, with the statistics of its training rows
+    _check_finite(data, labels=check_labels)  # a standardized model standardizes DATA itself, with the statistics of its training rows
     _check_decision_values(model, data.X)
     return model, data
 
@@ -597,7 +604,8 @@ def _no_labels(args, model, data) -> str:
 def _predict(args) -> int:
     _check_outputs({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     # labels are optional for prediction, but a label column or array named by the user must be there
-    model, data = _load_for(args, labels="required" if args.target or args.y_key else "optional")
+    model, data = _load_for(args, labels="required" if args.target or args.y_key else "optional",
+                            check_labels=False)  # present when named, but never used
     labels = model.predict(data.X)
     columns = ["prediction"]
     rows = [[_plain(v)] for v in labels]

@@ -82,3 +82,25 @@ class TestTamperedModelFiles:
         self._rewrite(path, lambda d: d["hyperparameters"].update(class_weight=[[0, 1.0], [0, 2.0]]))
         with pytest.raises(ValueError, match="class_weight.*0.*twice"):
             load(path)
+
+
+class TestLabelsThatAreNotValues:
+    @pytest.mark.parametrize("bad", ["1e400", "nan", "-inf"])
+    def test_attack_nan_or_infinite_labels_fail_before_any_output_naming_the_file(self, tmp_path, capsys, bad):
+        data = tmp_path / "labels.csv"
+        data.write_text(f"a,b,label\n1,2,0.5\n3,4,{bad}\n5,6,0.5\n7,8,{bad}\n")
+        status, out, err = cli(capsys, "train", data, "--iterations", "3")
+        assert status == 1 and out == "", (status, out, err)  # the README: errors come before any other output
+        assert err.startswith("neuralcore: error: ") and len(err.strip().splitlines()) == 1, err
+        assert str(data) in err and "'label'" in err and "sample 2" in err, err
+
+    def test_attack_predict_ignores_a_label_column_of_nan_it_does_not_use(self, tmp_path, capsys):
+        train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+        train.write_text("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+        new.write_text("a,b,label\n1,2,nan\n7,8,nan\n")
+        model_file = tmp_path / "m.npz"
+        assert cli(capsys, "train", train, "--iterations", "3", "--quiet", "--out", model_file)[0] == 0
+        status, out, err = cli(capsys, "predict", model_file, new)
+        assert status == 0 and out.splitlines()[0] == "prediction" and len(out.splitlines()) == 3, err
+        status, out, err = cli(capsys, "evaluate", model_file, new)
+        assert status == 1 and "sample 1, column 'label' (the labels) is nan" in err, err
