@@ -628,6 +628,11 @@ def _evaluate(args) -> int:
     model, data = _load_for(args, labels="optional")  # data without labels: the plain-words error below
     if data.y is None:
         raise ValueError(_no_labels(args, model, data))
+    unseen = set(map(_plain, np.unique(data.y))) - set(map(_plain, model.classes_))
+    if unseen:  # said here, naming the file and its column (the estimator's message names its argument, y)
+        where = f"column {data.target!r} (the labels)" if data.target else "the labels"
+        raise ValueError(f"{data.source}: {where} holds {sorted(unseen, key=str)[:10]}, which are not among the "
+                         f"training classes {[_plain(c) for c in model.classes_][:10]}: it cannot be scored on them")
     predicted = model.predict(data.X)
     accuracy = model.score(data.X, data.y)
     logits = np.asarray(model.decision_function(data.X), dtype=np.float64)

@@ -47,6 +47,7 @@ class TestHugeAndTinyColumns:
             nc.LogisticRegression(standardize=True, backend="numpy").fit(X, LABELS)
         assert "dtype='float64'" not in str(info.value)
 
+    @pytest.mark.filterwarnings("ignore:X does not have valid feature names")  # an array, as the README says
     def test_attack_cli_trains_on_a_1e300_column_and_python_predicts_as_the_cli(self, tmp_path, capsys):
         X = _columns("float64")
         data = tmp_path / "huge.csv"
@@ -104,3 +105,13 @@ class TestLabelsThatAreNotValues:
         assert status == 0 and out.splitlines()[0] == "prediction" and len(out.splitlines()) == 3, err
         status, out, err = cli(capsys, "evaluate", model_file, new)
         assert status == 1 and "sample 1, column 'label' (the labels) is nan" in err, err
+
+    def test_attack_evaluate_on_labels_the_model_never_saw_names_the_file_and_column(self, tmp_path, capsys):
+        train, other = tmp_path / "train.csv", tmp_path / "other.csv"
+        train.write_text("a,b,answer\n1,2,no\n3,4,yes\n5,6,no\n7,8,yes\n")
+        other.write_text("a,b,answer\n1,2,no\n3,4,maybe\n")
+        model_file = tmp_path / "m.npz"
+        assert cli(capsys, "train", train, "--iterations", "3", "--quiet", "--out", model_file)[0] == 0
+        status, out, err = cli(capsys, "evaluate", model_file, other)
+        assert status == 1 and out == "", (out, err)
+        assert str(other) in err and "'answer'" in err and "['maybe']" in err and "['no', 'yes']" in err, err
