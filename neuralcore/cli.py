@@ -304,7 +304,10 @@ def _train(args) -> int:
         _check_test_set(data, test)
     elif args.test_fraction is not None:
         data, test = _split(data, args.test_fraction, args.seed)
-    standardize, standardize_note = _standardization(args, data)
+    work = args.dtype or (data.X.dtype.name if data.X.dtype.name in ("float32", "float64") else None)
+    for part in (data, test):
+        _check_range(part, work)
+    standardize, standardize_note = _standardization(args, data, work)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
@@ -412,8 +415,20 @@ def _split(data, fraction: float, seed: int):
             data._replace(X=data.X[test_rows], y=data.y[test_rows], source=held_out))
 
 
-def _standardization(args, data):
-    """``--standardize``: whether the model standardizes (``standardize=``), and the line that says what is done."""
+def _check_range(data, work):
+    """``data`` (None: nothing) fits in the working dtype ``work`` (None: unknown yet): else an error, before any output."""
+    if data is None or work is None or np.dtype(work).itemsize >= data.X.dtype.itemsize or data.X.dtype.kind != "f":
+        return
+    beyond = np.flatnonzero(np.max(np.abs(data.X), axis=0, initial=0) > np.finfo(work).max)
+    if beyond.size:
+        raise ValueError(f"{data.source}: column {_names(data, beyond[:1])[0]!r} has values beyond the range of {work} "
+                         f"(up to {np.finfo(work).max:.3g}), the --dtype {work} asked for: rescale the features or "
+                         "use --dtype float64")
+
+
+def _standardization(args, data, work=None):
+    """``--standardize``: whether the model standardizes (``standardize=``), and the line that says what is done
+    (the statistics are computed here first, in the working dtype ``work``, so a failure comes before any output)."""
     is_file = not data.source.startswith("built-in ")
     images = bool(data.preprocessing) and data.preprocessing.get("kind") == "images"
     wanted = args.standardize if args.standardize is not None else (is_file and not images)
@@ -424,12 +439,33 @@ def _standardization(args, data):
             scaled = f", scaled by 1/{data.preprocessing['scale']}" if data.preprocessing.get("scale") else ""
             return False, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
         return False, None  # built-in datasets: as they always were, and nothing said
+    if work is not None:
+        # only a column whose largest value times the number of rows passes the dtype's largest can overflow
+        # (in the sum for the mean, or the deviations); those are checked as fit will compute them
+        largest = np.maximum(np.max(data.X, axis=0, initial=0), -np.min(data.X, axis=0, initial=0))
+        suspects = np.flatnonzero(largest > np.finfo(work).max / max(data.X.shape[0], 2))
+        bad = [column for column in suspects if not _standardizable(data.X[:, column:column + 1].astype(work))]
+        if bad:
+            raise ValueError(f"{data.source}: the mean or standard deviation of column {_names(data, bad[:1])[0]!r} "
+                             f"overflows {work} (values too large to standardize in it): rescale the features, "
+                             "use --no-standardize" + ("" if work == "float64" else ", or --dtype float64"))
     constant = _names(data, _constant_columns(data.X))
     note = (f"; {len(constant)} constant feature{'s' if len(constant) != 1 else ''} only centred "
             f"({', '.join(map(str, constant[:5]))}{', ...' if len(constant) > 5 else ''})" if constant else "")
     switch = "--no-standardize to turn off" if args.standardize is None else "--standardize"
     return True, (f"standardized {data.X.shape[1]} features (mean/std of the {data.X.shape[0]} training rows{note}); "
                    f"{switch}")
+
+
+def _standardizable(X) -> bool:
+    """Whether ``standardize=True`` can compute the statistics of host ``X`` (in its dtype)."""
+    from .scaling import fit_statistics
+
+    try:
+        fit_statistics(X, xp=np)
+    except ValueError:
+        return False
+    return True
 
 
 def _constant_columns(X) -> np.ndarray:

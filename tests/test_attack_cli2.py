@@ -115,3 +115,28 @@ class TestLabelsThatAreNotValues:
         status, out, err = cli(capsys, "evaluate", model_file, other)
         assert status == 1 and out == "", (out, err)
         assert str(other) in err and "'answer'" in err and "['maybe']" in err and "['no', 'yes']" in err, err
+
+
+class TestFailsBeforeAnyOutput:
+    """The README: errors are one line, printed before any other output, naming the flag typed."""
+
+    @staticmethod
+    def _write(path, big):
+        rows = [f"{i % 3},{big * (1 + i % 2)!r},{i % 2}" for i in range(20)]
+        path.write_text("a,big,label\n" + "\n".join(rows) + "\n")
+
+    @pytest.mark.parametrize("flags", [["--dtype", "float32"], ["--dtype", "float32", "--no-standardize"]])
+    def test_attack_dtype_float32_with_values_beyond_its_range(self, tmp_path, capsys, flags):
+        data = tmp_path / "big.csv"
+        self._write(data, 1e300)
+        status, out, err = cli(capsys, "train", data, "--iterations", "3", *flags)
+        assert status == 1 and out == "", (out, err)
+        assert "--dtype float32" in err and "'big'" in err and str(data) in err and "dtype='" not in err, err
+
+    def test_attack_standardizing_in_float32_overflows_the_mean(self, tmp_path, capsys):
+        data = tmp_path / "big.csv"
+        self._write(data, 3e37)  # within float32, but the sum of 20 rows is not
+        status, out, err = cli(capsys, "train", data, "--iterations", "3", "--dtype", "float32")
+        assert status == 1 and out == "", (out, err)
+        assert "'big'" in err and "--no-standardize" in err and "--dtype float64" in err and "dtype='" not in err, err
+        assert cli(capsys, "train", data, "--iterations", "3", "--quiet", "--dtype", "float64")[0] == 0
