@@ -589,6 +589,7 @@ def _load_for(args, labels: str, check_labels: bool = True):
     placement = nc_device.resolve_backend(args.backend if args.backend or _env().strip() else "numpy")
     model = load(args.model, backend=placement)
     meta = model.metadata_
+    _check_metadata(meta, args.model, model.n_features_in_)
     names = getattr(model, "feature_names_in_", None)  # set by fit on a DataFrame, or by train on a CSV
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"),
@@ -599,6 +600,33 @@ def _load_for(args, labels: str, check_labels: bool = True):
     _check_finite(data, labels=check_labels)  # a standardized model standardizes DATA itself, with the statistics of its training rows
     _check_decision_values(model, data.X)
     return model, data
+
+
+def _check_metadata(meta: dict, path: str, n_features: int) -> None:
+    """What ``train --out`` stored for predict and evaluate (preprocessing, columns, label column): refused when
+    changed into something train never writes, which would be applied to DATA as it stands."""
+    def number(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value > 0
+
+    preprocessing, names, target = meta.get("preprocessing"), meta.get("feature_names"), meta.get("target")
+    problem = None
+    if preprocessing is not None:
+        shape = preprocessing.get("shape") if isinstance(preprocessing, dict) else None
+        if not isinstance(preprocessing, dict) or preprocessing.get("kind") != "images":
+            problem = f"preprocessing {preprocessing!r} is not {{'kind': 'images', ...}} or null"
+        elif not (isinstance(shape, list) and shape and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                                            for v in shape) and int(np.prod(shape)) == n_features):
+            problem = f"preprocessing shape {shape!r} is not a list of positive sizes whose product is the model's " \
+                      f"{n_features} features"
+        elif preprocessing.get("scale") is not None and not number(preprocessing["scale"]):
+            problem = f"preprocessing scale {preprocessing['scale']!r} is not a positive number or null"
+    if names is not None and not (isinstance(names, list) and len(names) == n_features
+                                  and all(isinstance(v, str) for v in names)):
+        problem = problem or f"feature_names {names!r} is not a list of the model's {n_features} column names or null"
+    if target is not None and not isinstance(target, str):
+        problem = problem or f"target {target!r} is not a column name or null"
+    if problem:
+        raise ValueError(f"{path}: the model file's metadata is invalid: {problem} (was the file changed?)")
 
 
 def _check_decision_values(model, X):

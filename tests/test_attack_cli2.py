@@ -140,3 +140,37 @@ class TestFailsBeforeAnyOutput:
         assert status == 1 and out == "", (out, err)
         assert "'big'" in err and "--no-standardize" in err and "--dtype float64" in err and "dtype='" not in err, err
         assert cli(capsys, "train", data, "--iterations", "3", "--quiet", "--dtype", "float64")[0] == 0
+
+
+class TestTamperedCommandLineMetadata:
+    """What train --out stores for predict and evaluate (preprocessing, columns, label column), changed by hand."""
+
+    @pytest.fixture
+    def image_model(self, tmp_path, capsys):
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, size=(20, 2, 2, 3)).astype(np.uint8)
+        data = tmp_path / "images.npz"
+        np.savez(data, X=images, y=(images.reshape(20, -1).mean(axis=1) > 127).astype(int))
+        model_file = tmp_path / "m.npz"
+        assert cli(capsys, "train", data, "--model", "logistic", "--iterations", "5", "--quiet", "--out", model_file)[0] == 0
+        return model_file, data
+
+    @pytest.mark.parametrize("change, match", [
+        (lambda m: m["preprocessing"].update(scale=-255), "scale"),
+        (lambda m: m["preprocessing"].update(scale=0), "scale"),
+        (lambda m: m["preprocessing"].update(scale="x"), "scale"),
+        (lambda m: m["preprocessing"].update(shape="ab"), "shape"),
+        (lambda m: m["preprocessing"].update(shape=[2, 0, 3]), "shape"),
+        (lambda m: m["preprocessing"].update(kind="audio"), "kind"),
+        (lambda m: m.update(preprocessing="images"), "preprocessing"),
+        (lambda m: m.update(feature_names=5), "feature_names"),
+        (lambda m: m.update(target=["label"]), "target"),
+    ], ids=["negative-scale", "zero-scale", "text-scale", "text-shape", "empty-shape", "unknown-kind",
+            "preprocessing-not-a-dict", "feature-names-not-a-list", "target-not-a-name"])
+    def test_attack_invalid_metadata_is_refused_naming_the_model_file(self, image_model, capsys, change, match):
+        model_file, data = image_model
+        TestTamperedModelFiles._rewrite(model_file, lambda document: change(document["metadata"]))
+        for command in ("predict", "evaluate"):
+            status, out, err = cli(capsys, command, model_file, data)
+            assert status == 1 and out == "", (command, out, err)
+            assert str(model_file) in err and match in err and "unexpected" not in err, err
