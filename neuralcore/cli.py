@@ -349,7 +349,10 @@ def _train(args) -> int:
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(data.X, data.y)
+        try:
+            model.fit(data.X, data.y)
+        except DivergenceError as error:  # its advice in the flags' words; its .params mean nothing here
+            raise ValueError(_in_flags(str(error).split(" The last parameters within")[0])) from None
     seconds = time.perf_counter() - start
     for warning in caught:
         print(f"neuralcore: warning: {warning.message}", file=sys.stderr)
@@ -515,11 +518,15 @@ def _check_model(model):
     try:
         model.param_shapes(1, 2)  # validates every hyperparameter; the sizes are placeholders
     except (TypeError, ValueError) as error:
-        message = str(error)
-        for name, flag in FLAGS.items():
-            message = re.sub(rf"(?<![\w-]){name}='?([\w.+-]*)'?", rf"{flag} \1", message)  # solver='gd'
-            message = re.sub(rf"(?<![\w-]){name}(?![\w])", flag, message)
-        raise type(error)(message) from None
+        raise type(error)(_in_flags(str(error))) from None
+
+
+def _in_flags(message: str) -> str:
+    """An estimator's message in the command line's words: each hyperparameter named by its flag."""
+    for name, flag in FLAGS.items():
+        message = re.sub(rf"(?<![\w-]){name}='?([\w.+-]*)'?", rf"{flag} \1", message)  # solver='gd'
+        message = re.sub(rf"(?<![\w-]){name}(?![\w])", flag, message)
+    return message
 
 
 def _check_model_options(args):

@@ -174,3 +174,13 @@ class TestTamperedCommandLineMetadata:
             status, out, err = cli(capsys, command, model_file, data)
             assert status == 1 and out == "", (command, out, err)
             assert str(model_file) in err and match in err and "unexpected" not in err, err
+
+
+class TestTrainingMessagesNameTheFlags:
+    def test_attack_divergence_names_the_learning_rate_flag(self, tmp_path, capsys):
+        data = tmp_path / "d.csv"
+        data.write_text("a,b,label\n" + "".join(f"{i},{i * i % 7},{i % 2}\n" for i in range(12)))
+        status, out, err = cli(capsys, "train", data, "--model", "logistic", "--learning-rate", "1e30",
+                               "--no-standardize", "--iterations", "20", "--quiet")
+        assert status == 1 and "diverged" in err and "--learning-rate" in err, err
+        assert "learning_rate" not in err and ".params" not in err, err  # Python's names mean nothing here
