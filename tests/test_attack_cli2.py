@@ -184,3 +184,15 @@ class TestTrainingMessagesNameTheFlags:
                                "--no-standardize", "--iterations", "20", "--quiet")
         assert status == 1 and "diverged" in err and "--learning-rate" in err, err
         assert "learning_rate" not in err and ".params" not in err, err  # Python's names mean nothing here
+
+
+class TestPandasArtifacts:
+    def test_attack_a_pandas_index_column_unnamed_0_is_not_trained_on(self, tmp_path, capsys):
+        pd = pytest.importorskip("pandas")
+        first, again = tmp_path / "first.csv", tmp_path / "again.csv"
+        pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "label": [0, 1, 0, 1]}).to_csv(first)  # the index written
+        pd.read_csv(first).to_csv(again, index=False)  # read back and saved: the index is now 'Unnamed: 0'
+        assert open(again).readline().strip() == "Unnamed: 0,a,label"
+        status, out, err = cli(capsys, "train", again, "--iterations", "3")
+        assert status == 1 and out == "", (out, err)
+        assert "'Unnamed: 0'" in err and "index" in err, err
