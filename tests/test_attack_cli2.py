@@ -196,3 +196,11 @@ class TestPandasArtifacts:
         status, out, err = cli(capsys, "train", again, "--iterations", "3")
         assert status == 1 and out == "", (out, err)
         assert "'Unnamed: 0'" in err and "index" in err, err
+
+
+def test_attack_dask_chunks_each_constant_merge_to_the_spread_between_them():
+    da = pytest.importorskip("dask.array")
+    column = np.repeat([1e-170, 3e-170, 5e-170], 10)  # constant within each chunk of 10 rows
+    X = np.column_stack([column, np.arange(30.0)])
+    model = nc.LogisticRegression(max_iter=2, standardize=True).fit(da.from_array(X, chunks=(10, 2)), np.arange(30) % 2)
+    np.testing.assert_allclose(nc_device.to_numpy(model.feature_scale_), _reference_scale(X), rtol=1e-12)
