@@ -304,7 +304,10 @@ def _train(args) -> int:
         _check_test_set(data, test)
     elif args.test_fraction is not None:
         data, test = _split(data, args.test_fraction, args.seed)
-    standardize, standardize_note = _standardization(args, data)
+    work = args.dtype or (data.X.dtype.name if data.X.dtype.name in ("float32", "float64") else None)
+    for part in (data, test):
+        _check_range(part, work)
+    standardize, standardize_note = _standardization(args, data, work)
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
@@ -346,7 +349,10 @@ def _train(args) -> int:
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(data.X, data.y)
+        try:
+            model.fit(data.X, data.y)
+        except DivergenceError as error:  # its advice in the flags' words; its .params mean nothing here
+            raise ValueError(_in_flags(str(error).split(" The last parameters within")[0])) from None
     seconds = time.perf_counter() - start
     for warning in caught:
         print(f"neuralcore: warning: {warning.message}", file=sys.stderr)
@@ -412,8 +418,20 @@ def _split(data, fraction: float, seed: int):
             data._replace(X=data.X[test_rows], y=data.y[test_rows], source=held_out))
 
 
-def _standardization(args, data):
-    """``--standardize``: whether the model standardizes (``standardize=``), and the line that says what is done."""
+def _check_range(data, work):
+    """``data`` (None: nothing) fits in the working dtype ``work`` (None: unknown yet): else an error, before any output."""
+    if data is None or work is None or np.dtype(work).itemsize >= data.X.dtype.itemsize or data.X.dtype.kind != "f":
+        return
+    beyond = np.flatnonzero(np.max(np.abs(data.X), axis=0, initial=0) > np.finfo(work).max)
+    if beyond.size:
+        raise ValueError(f"{data.source}: column {_names(data, beyond[:1])[0]!r} has values beyond the range of {work} "
+                         f"(up to {np.finfo(work).max:.3g}), the --dtype {work} asked for: rescale the features or "
+                         "use --dtype float64")
+
+
+def _standardization(args, data, work=None):
+    """``--standardize``: whether the model standardizes (``standardize=``), and the line that says what is done
+    (the statistics are computed here first, in the working dtype ``work``, so a failure comes before any output)."""
     is_file = not data.source.startswith("built-in ")
     images = bool(data.preprocessing) and data.preprocessing.get("kind") == "images"
     wanted = args.standardize if args.standardize is not None else (is_file and not images)
@@ -424,12 +442,33 @@ def _standardization(args, data):
             scaled = f", scaled by 1/{data.preprocessing['scale']}" if data.preprocessing.get("scale") else ""
             return False, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
         return False, None  # built-in datasets: as they always were, and nothing said
+    if work is not None:
+        # only a column whose largest value times the number of rows passes the dtype's largest can overflow
+        # (in the sum for the mean, or the deviations); those are checked as fit will compute them
+        largest = np.maximum(np.max(data.X, axis=0, initial=0), -np.min(data.X, axis=0, initial=0))
+        suspects = np.flatnonzero(largest > np.finfo(work).max / max(data.X.shape[0], 2))
+        bad = [column for column in suspects if not _standardizable(data.X[:, column:column + 1].astype(work))]
+        if bad:
+            raise ValueError(f"{data.source}: the mean or standard deviation of column {_names(data, bad[:1])[0]!r} "
+                             f"overflows {work} (values too large to standardize in it): rescale the features, "
+                             "use --no-standardize" + ("" if work == "float64" else ", or --dtype float64"))
     constant = _names(data, _constant_columns(data.X))
     note = (f"; {len(constant)} constant feature{'s' if len(constant) != 1 else ''} only centred "
             f"({', '.join(map(str, constant[:5]))}{', ...' if len(constant) > 5 else ''})" if constant else "")
     switch = "--no-standardize to turn off" if args.standardize is None else "--standardize"
     return True, (f"standardized {data.X.shape[1]} features (mean/std of the {data.X.shape[0]} training rows{note}); "
                    f"{switch}")
+
+
+def _standardizable(X) -> bool:
+    """Whether ``standardize=True`` can compute the statistics of host ``X`` (in its dtype)."""
+    from .scaling import fit_statistics
+
+    try:
+        fit_statistics(X, xp=np)
+    except ValueError:
+        return False
+    return True
 
 
 def _constant_columns(X) -> np.ndarray:
@@ -479,11 +518,15 @@ def _check_model(model):
     try:
         model.param_shapes(1, 2)  # validates every hyperparameter; the sizes are placeholders
     except (TypeError, ValueError) as error:
-        message = str(error)
-        for name, flag in FLAGS.items():
-            message = re.sub(rf"(?<![\w-]){name}='?([\w.+-]*)'?", rf"{flag} \1", message)  # solver='gd'
-            message = re.sub(rf"(?<![\w-]){name}(?![\w])", flag, message)
-        raise type(error)(message) from None
+        raise type(error)(_in_flags(str(error))) from None
+
+
+def _in_flags(message: str) -> str:
+    """An estimator's message in the command line's words: each hyperparameter named by its flag."""
+    for name, flag in FLAGS.items():
+        message = re.sub(rf"(?<![\w-]){name}='?([\w.+-]*)'?", rf"{flag} \1", message)  # solver='gd'
+        message = re.sub(rf"(?<![\w-]){name}(?![\w])", flag, message)
+    return message
 
 
 def _check_model_options(args):
@@ -511,8 +554,9 @@ def _check_test_set(data, test):
                          f"training data {[_plain(c) for c in np.unique(data.y)][:10]}")
 
 
-def _check_finite(data):
-    """``data`` when its features are finite; else the first NaN or infinity, located (sample, column), is an error."""
+def _check_finite(data, labels: bool = True):
+    """``data`` when its features (and ``labels``: its labels) are finite; else the first NaN or infinity, located
+    (sample, column), is an error."""
     X = np.asarray(data.X)
     if X.dtype.kind in "fc" and not np.all(np.isfinite(X)):
         sample, column = map(int, np.argwhere(~np.isfinite(X))[0])
@@ -520,6 +564,12 @@ def _check_finite(data):
         raise ValueError(f"{data.source}: sample {sample + 1}, column {name} is {X[sample, column]} (of "
                          f"{int(np.size(X) - np.count_nonzero(np.isfinite(X)))} values that are NaN or infinite); "
                          "remove or impute missing values first")
+    y = None if data.y is None or not labels else np.asarray(data.y)
+    if y is not None and y.dtype.kind in "fc" and not np.all(np.isfinite(y)):  # before any output, as X's
+        sample = int(np.flatnonzero(~np.isfinite(y))[0])
+        where = f"column {data.target!r} (the labels)" if data.target else "the labels"
+        raise ValueError(f"{data.source}: sample {sample + 1}, {where} is {y[sample]}; a label must be a class, "
+                         "not NaN or infinity: remove those samples or give them a label")
     return data
 
 
@@ -538,7 +588,7 @@ def _check_data_options(args, specs):
 # ------------------------------------------------------------------- predict, evaluate
 
 
-def _load_for(args, labels: str):
+def _load_for(args, labels: str, check_labels: bool = True):
     from .loaders import load_data
 
     _check_data_options(args, [args.data])
@@ -546,6 +596,7 @@ def _load_for(args, labels: str):
     placement = nc_device.resolve_backend(args.backend if args.backend or _env().strip() else "numpy")
     model = load(args.model, backend=placement)
     meta = model.metadata_
+    _check_metadata(meta, args.model, model.n_features_in_)
     names = getattr(model, "feature_names_in_", None)  # set by fit on a DataFrame, or by train on a CSV
     data = load_data(args.data, target=args.target or meta.get("target"), x_key=args.x_key, y_key=args.y_key,
                      labels=labels, preprocessing=meta.get("preprocessing"),
@@ -553,9 +604,36 @@ def _load_for(args, labels: str):
                      as_trained="preprocessing" in meta, n_features=model.n_features_in_,  # train --out stores it
                      text_labels=np.asarray(model.classes_).dtype.kind in "USO")
     store_feature_names(model, None)  # load_data selected the CSV columns by these names; its arrays carry none
-    _check_finite(data)  # a standardized model standardizes DATA itself, with the statistics of its training rows
+    _check_finite(data, labels=check_labels)  # a standardized model standardizes DATA itself, with the statistics of its training rows
     _check_decision_values(model, data.X)
     return model, data
+
+
+def _check_metadata(meta: dict, path: str, n_features: int) -> None:
+    """What ``train --out`` stored for predict and evaluate (preprocessing, columns, label column): refused when
+    changed into something train never writes, which would be applied to DATA as it stands."""
+    def number(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value > 0
+
+    preprocessing, names, target = meta.get("preprocessing"), meta.get("feature_names"), meta.get("target")
+    problem = None
+    if preprocessing is not None:
+        shape = preprocessing.get("shape") if isinstance(preprocessing, dict) else None
+        if not isinstance(preprocessing, dict) or preprocessing.get("kind") != "images":
+            problem = f"preprocessing {preprocessing!r} is not {{'kind': 'images', ...}} or null"
+        elif not (isinstance(shape, list) and shape and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                                            for v in shape) and int(np.prod(shape)) == n_features):
+            problem = f"preprocessing shape {shape!r} is not a list of positive sizes whose product is the model's " \
+                      f"{n_features} features"
+        elif preprocessing.get("scale") is not None and not number(preprocessing["scale"]):
+            problem = f"preprocessing scale {preprocessing['scale']!r} is not a positive number or null"
+    if names is not None and not (isinstance(names, list) and len(names) == n_features
+                                  and all(isinstance(v, str) for v in names)):
+        problem = problem or f"feature_names {names!r} is not a list of the model's {n_features} column names or null"
+    if target is not None and not isinstance(target, str):
+        problem = problem or f"target {target!r} is not a column name or null"
+    if problem:
+        raise ValueError(f"{path}: the model file's metadata is invalid: {problem} (was the file changed?)")
 
 
 def _check_decision_values(model, X):
@@ -597,7 +675,8 @@ def _no_labels(args, model, data) -> str:
 def _predict(args) -> int:
     _check_outputs({"--out": args.out}, {"MODEL": args.model, "DATA": args.data})
     # labels are optional for prediction, but a label column or array named by the user must be there
-    model, data = _load_for(args, labels="required" if args.target or args.y_key else "optional")
+    model, data = _load_for(args, labels="required" if args.target or args.y_key else "optional",
+                            check_labels=False)  # present when named, but never used
     labels = model.predict(data.X)
     columns = ["prediction"]
     rows = [[_plain(v)] for v in labels]
@@ -620,6 +699,11 @@ def _evaluate(args) -> int:
     model, data = _load_for(args, labels="optional")  # data without labels: the plain-words error below
     if data.y is None:
         raise ValueError(_no_labels(args, model, data))
+    unseen = set(map(_plain, np.unique(data.y))) - set(map(_plain, model.classes_))
+    if unseen:  # said here, naming the file and its column (the estimator's message names its argument, y)
+        where = f"column {data.target!r} (the labels)" if data.target else "the labels"
+        raise ValueError(f"{data.source}: {where} holds {sorted(unseen, key=str)[:10]}, which are not among the "
+                         f"training classes {[_plain(c) for c in model.classes_][:10]}: it cannot be scored on them")
     predicted = model.predict(data.X)
     accuracy = model.score(data.X, data.y)
     logits = np.asarray(model.decision_function(data.X), dtype=np.float64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import stat
 import zipfile
 from typing import NamedTuple
@@ -200,7 +201,8 @@ def load_csv(path, *, target: str | None = None, labels_optional: bool = False, 
     without a byte-order mark, ``\\n``, ``\\r\\n`` or ``\\r`` line ends and
     quoted fields are read as the csv module reads them. Anything else (an
     empty header, a name given twice, a ragged row, an empty or non-numeric
-    cell, an empty label) is a ValueError naming the line and the column.
+    cell, an empty label, a pandas index column ``Unnamed: 0`` among the features) is a ValueError naming the
+    line or the column.
 
     Returns ``X`` (float64), ``y`` (int64 when every label is an integer,
     float64 for other numbers, else str; ``None`` when labels are optional and
@@ -247,6 +249,11 @@ def _load_csv(path, *, target=None, labels_optional=False, feature_names=None, n
         feature_index = [i for i in range(len(header)) if i != target_index]
         if not feature_index:
             raise ValueError(f"{path}: no feature columns besides the label column {header[target_index]!r}")
+        index = next((header[i] for i in feature_index if re.fullmatch(r"Unnamed: \d+", header[i])), None)
+        if index is not None:  # pandas' name for a column without one: a row index, which would be a feature here
+            raise ValueError(f"{path}: column {index!r} is a pandas index written to the file (pandas names a column "
+                             "without a header so), not a feature: write the file with index=False, or remove that "
+                             "column")
     X = np.empty((len(records), len(feature_index)))
     for r, (line, row) in enumerate(records):
         for c, i in enumerate(feature_index):

@@ -480,7 +480,12 @@ def _restored(name: str, value):
     if name == "class_weight" and isinstance(value, list):
         if not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
             raise ValueError(f"class_weight must be stored as [label, weight] pairs, got {value!r}")
-        return {label: weight for label, weight in value}
+        restored = {label: weight for label, weight in value}
+        if len(restored) != len(value):  # save writes each label once: a later pair would silently win
+            labels = [label for label, _ in value]
+            twice = next(label for label in labels if labels.count(label) > 1)
+            raise ValueError(f"class_weight names the label {twice!r} twice in its [label, weight] pairs {value!r}")
+        return restored
     return tuple(value) if isinstance(value, list) else value
 
 

@@ -67,14 +67,19 @@ def fit_statistics(X, *, xp=None):
         else:
             xp = backend_of(X).xp if xp is None else xp
             mean = xp.mean(X, axis=0)
-            # two passes (the mean, then the spread around it), as numpy.std: no cancellation
-            scale = xp.sqrt(xp.mean((X - mean) ** 2, axis=0))
+            # two passes (the mean, then the spread around it), as numpy.std: no cancellation; the deviations
+            # divided by the power of two at or below their largest, so that squaring them neither overflows (1e300 in
+            # float64, 1e20 in float32) nor underflows to 0 (1e-170, 1e-23): exact, when nothing would have
+            deviations = X - mean
+            power = _power_of_two(xp.max(xp.abs(deviations), axis=0), xp)
+            scale = power * xp.sqrt(xp.mean((deviations / power) ** 2, axis=0))
             constant = xp.max(X, axis=0) == xp.min(X, axis=0)
             scale = xp.where(constant | (scale == 0), xp.ones_like(scale), scale)
     if not bool(xp.all(xp.isfinite(mean))) or not bool(xp.all(xp.isfinite(scale))):
-        raise ValueError(f"standardize=True: the mean or standard deviation of some features overflows "
-                         f"{to_numpy_dtype(X.dtype).name} (values too large); rescale the features or use "
-                         "dtype='float64'")
+        dtype = to_numpy_dtype(X.dtype).name
+        raise ValueError(f"standardize=True: the mean or standard deviation of some features overflows {dtype} "
+                         "(values too large); rescale the features" + (" or use dtype='float64'" if dtype != "float64"
+                                                                        else ""))
     return mean, scale
 
 
@@ -83,34 +88,56 @@ def _chunked_statistics(X):
     X = whole_rows(X)
     parts = compute(*[delayed(_chunk_moments)(block) for block in chunk_rows(X)])
     dtype = np.dtype(X.dtype)
-    count, mean, m2, high, low = 0, None, None, None, None
-    for n, chunk_mean, chunk_m2, chunk_max, chunk_min in parts:
+    count, mean, m2, power, high, low = 0, None, None, None, None, None
+    for n, chunk_mean, chunk_m2, chunk_power, chunk_max, chunk_min in parts:
         if n == 0:
             continue
         if mean is None:
-            count, mean, m2, high, low = n, chunk_mean, chunk_m2, chunk_max, chunk_min
+            count, mean, m2, power, high, low = n, chunk_mean, chunk_m2, chunk_power, chunk_max, chunk_min
             continue
-        # Chan et al.'s pairwise update: exact merging of two (count, mean, sum of squared deviations)
+        # Chan et al.'s pairwise update: exact merging of two (count, mean, sum of squared deviations), the
+        # sums of squares kept as multiples of power ** 2 (see fit_statistics), brought to a common power
         total = count + n
         delta = chunk_mean - mean
+        # (a part without spread has power 1, which says nothing of its size: it does not choose the common power)
+        common = np.maximum(np.maximum(np.where(m2 > 0, power, 0), np.where(chunk_m2 > 0, chunk_power, 0)),
+                            np.where(delta != 0, _power_of_two(np.abs(delta), np), 0))
+        common = np.where(common > 0, common, dtype.type(1))
+        m2 = (_rescaled(m2, power, common) + _rescaled(chunk_m2, chunk_power, common)
+              + (delta / common) ** 2 * dtype.type(count * n / total))
         mean = mean + delta * dtype.type(n / total)
-        m2 = m2 + chunk_m2 + delta * delta * dtype.type(count * n / total)
-        count, high, low = total, np.maximum(high, chunk_max), np.minimum(low, chunk_min)
-    scale = np.sqrt(m2 / dtype.type(count))
+        count, power, high, low = total, common, np.maximum(high, chunk_max), np.minimum(low, chunk_min)
+    scale = power * np.sqrt(m2 / dtype.type(count))
     scale = np.where((high == low) | (scale == 0), dtype.type(1), scale).astype(dtype, copy=False)
     return mean.astype(dtype, copy=False), scale
 
 
 def _chunk_moments(block):
-    """``(rows, mean, sum of squared deviations, max, min)`` of one chunk, per column, back on the host."""
+    """``(rows, mean, sum of squared deviations / power ** 2, power, max, min)`` of one chunk, per column,
+    back on the host."""
     xp = backend_of(block).xp
     n = int(block.shape[0])
     if n == 0:
-        return 0, None, None, None, None
+        return 0, None, None, None, None, None
     with np.errstate(over="ignore", invalid="ignore"):  # Dask's worker threads: an overflow is reported in words
         mean = xp.mean(block, axis=0)
-        m2 = xp.sum((block - mean) ** 2, axis=0)
-    return n, to_numpy(mean), to_numpy(m2), to_numpy(xp.max(block, axis=0)), to_numpy(xp.min(block, axis=0))
+        deviations = block - mean
+        power = _power_of_two(xp.max(xp.abs(deviations), axis=0), xp)
+        m2 = xp.sum((deviations / power) ** 2, axis=0)
+    return (n, to_numpy(mean), to_numpy(m2), to_numpy(power), to_numpy(xp.max(block, axis=0)),
+            to_numpy(xp.min(block, axis=0)))
+
+
+def _rescaled(m2, power, common):
+    """A sum of squares kept as a multiple of ``power ** 2``, as a multiple of ``common ** 2`` (0 stays 0)."""
+    return np.where(m2 > 0, m2 * (power / common) ** 2, 0).astype(m2.dtype, copy=False)
+
+
+def _power_of_two(largest, xp):
+    """Per column, the power of two at or below ``largest`` (1 where it is 0; not finite where it is not)."""
+    positive = largest > 0
+    exponent = xp.floor(xp.log2(xp.where(positive, largest, xp.ones_like(largest))))
+    return xp.where(positive, 2.0 ** exponent, xp.ones_like(largest))
 
 
 def standardize(X, mean, scale):
