@@ -189,6 +189,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="update rule of --solver gd (default: gd, plain gradient descent)")
     train.add_argument("--batch-size", type=int, metavar="N", help="mini-batch size (default: full batch)")
     train.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (default: 0)")
+    train.add_argument("--class-weight", choices=["balanced"],
+                       help="balanced: weigh each class inversely to its frequency in the training rows, so a "
+                            "rare class counts as much as a common one (default: every row weighs 1)")
     train.add_argument("--solver", choices=["gd", *SOLVERS],
                        help="--model logistic only: gd (gradient descent with --optimizer), or lbfgs or newton, "
                             "which find the optimum without a learning rate (default: gd)")
@@ -311,7 +314,8 @@ def _train(args) -> int:
     placement = nc_device.resolve_backend(args.backend)
     verbose = 0 if (args.quiet or args.json) else (1 if interactive(sys.stderr) and _has_tqdm() else 2)
     common = dict(optimizer=args.optimizer, batch_size=args.batch_size, alpha=args.alpha, random_state=args.seed,
-                  backend=args.backend, dtype=args.dtype, verbose=verbose, standardize=standardize)
+                  backend=args.backend, dtype=args.dtype, verbose=verbose, standardize=standardize,
+                  class_weight=args.class_weight)
     if args.learning_rate is not None:
         common["learning_rate"] = args.learning_rate
     if args.iterations is not None:
@@ -510,7 +514,7 @@ def _layer_sizes(text: str) -> tuple:
 FLAGS = {"max_iter": "--iterations", "random_state": "--seed", "learning_rate": "--learning-rate",
          "batch_size": "--batch-size", "hidden_units": "--hidden-units", "alpha": "--alpha", "init": "--init",
          "activation": "--activation", "optimizer": "--optimizer", "solver": "--solver", "dtype": "--dtype",
-         "backend": "--backend"}
+         "backend": "--backend", "class_weight": "--class-weight"}
 
 
 def _check_model(model):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from neuralcore import LogisticRegression, TwoLayerNet, load
-from neuralcore.cli import _parser
+from neuralcore.cli import _parser, main
 from neuralcore.loaders import load_csv, stratified_split
 
 from .cli_helpers import cli, fails
@@ -307,3 +307,29 @@ class TestHeldOutPlot:
                            "--learning-rate", "0.01", "--iterations", "20", "--batch-size", "16", "--quiet",
                            "--plot", tmp_path / "d.png", "--backend", "numpy")
         assert status == 0 and notes == [None]
+
+
+class TestClassWeight:
+    def test_balanced_class_weight_reaches_the_model_and_its_file(self, capsys, tmp_path):
+        from neuralcore import load
+
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(200, 2))
+        y = (X[:, 0] > 1.2).astype(int)  # about 12% positives
+        data = tmp_path / "rare.csv"
+        data.write_text("a,b,label\n" + "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y)) + "\n")
+        model_file = tmp_path / "m.npz"
+        args = ("train", data, "--model", "logistic", "--solver", "lbfgs", "--alpha", "0.01", "--quiet",
+                "--backend", "numpy", "--out")
+        assert cli(capsys, *args, model_file, "--class-weight", "balanced")[0] == 0
+        weighted = load(model_file)
+        assert weighted.class_weight == "balanced"
+        assert cli(capsys, *args, tmp_path / "plain.npz")[0] == 0
+        plain = load(tmp_path / "plain.npz")
+        # the rare class is predicted more often once it weighs as much as the common one
+        assert (weighted.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
+
+    def test_unknown_choice_is_refused_by_name(self, capsys):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", "--class-weight", "even"])
+        assert exit_info.value.code == 2 and "--class-weight" in capsys.readouterr().err
