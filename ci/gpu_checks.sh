@@ -14,7 +14,7 @@ OUT=${OUT:-gpu-logs}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
-STAGES=${STAGES:-"smoke kernels profile large tests small deep compute solvers dask_gpu"}
+STAGES=${STAGES:-"smoke kernels profile large tests small deep compute solvers dask_gpu features"}
 status=0
 
 stage() {  # stage NAME LIMIT COMMAND...
@@ -141,6 +141,9 @@ EOF
         ;;
     solvers)
         stage bench_solvers "${SOLVERS_LIMIT:-90}" "$PYTHON" -m benchmarks.run --backend cupy --cases solvers --repeats 3 --out "${JSON_DIR:-$OUT}/solvers.json"
+        ;;
+    features)  # weights (the kernels step aside), standardize and warm starts against the plain fit on CuPy
+        stage bench_features "${FEATURES_LIMIT:-120}" "$PYTHON" -m benchmarks.run --backend cupy --cases features --quick --repeats 3 --out "${JSON_DIR:-$OUT}/features.json"
         ;;
     *)
         echo "unknown stage $s" >&2
