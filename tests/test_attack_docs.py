@@ -179,3 +179,34 @@ def test_transcripts_print_what_the_readme_shows(transcript_folder):
             problems.append(f"README.md line {line}: `{command}` (exit {done.returncode}) printed:\n"
                             + "\n".join(printed) + f"\n{done.stderr[-1000:]}\nthe README shows:\n" + "\n".join(shown))
     assert not problems, "\n\n".join(problems)
+
+
+# ------------------------------------------------------------------------------ the Layout section
+
+
+def layout_groups() -> tuple[list[str], dict[str, int]]:
+    """The Layout picture: its groups from the top (``user-facing``...) and the group of each module named."""
+    (picture,) = [b for b in BLOCKS if b.section == "Layout" and b.language == ""]
+    groups, group_of = [], {}
+    for line in picture.code.splitlines():
+        label = re.match(r"(\S.*?)\s{2,}\S+\.(?:py|cu)\b", line)
+        if label:
+            groups.append(label.group(1))
+        for name in re.findall(r"\b(\w+)\.py\b", line):
+            group_of.setdefault(name, len(groups) - 1)
+    return groups, group_of
+
+
+class TestLayout:
+    def test_names_every_module(self):
+        _, group_of = layout_groups()
+        missing = sorted(set(modules()) - set(group_of) - {"__init__", "__main__"})
+        assert not missing, f"README.md's Layout does not name {missing}"
+
+    def test_imports_point_downward_in_the_picture(self):
+        """The README says each module imports only from its layer or the layers below it: the picture's order."""
+        groups, group_of = layout_groups()
+        upward = [f"{module}.py ({groups[group_of[module]]}) imports {name}.py ({groups[group_of[name]]})"
+                  for module in modules() if module in group_of
+                  for name, _ in imports_of(module) if name in group_of and group_of[name] < group_of[module]]
+        assert not upward, "\n".join(upward)
