@@ -210,3 +210,44 @@ class TestLayout:
                   for module in modules() if module in group_of
                   for name, _ in imports_of(module) if name in group_of and group_of[name] < group_of[module]]
         assert not upward, "\n".join(upward)
+
+
+# ------------------------------------------------------------------------------ signatures written out
+
+METHODS = ("fit", "partial_fit", "score", "predict", "predict_proba", "predict_log_proba", "decision_function")
+
+
+def written_signatures() -> list[tuple[str, str, int]]:
+    """``(method, text, line)`` of each signature the README writes out: a backticked ``method(...)`` that
+    reads as a ``def`` whose defaults are constants, with a default or a ``*`` (not a call such as
+    ``fit(X, y, eval_set=(X_val, y_val))``)."""
+    found = []
+    for number, line in enumerate(TEXT.splitlines(), start=1):
+        for method, arguments in re.findall(r"`(\w+)\(([^`]*)\)`", line):
+            if method not in METHODS or not ("=" in arguments or "*" in arguments):
+                continue
+            try:
+                definition = ast.parse(f"def {method}({arguments}): pass").body[0]
+            except SyntaxError:
+                continue
+            defaults = [*definition.args.defaults, *(d for d in definition.args.kw_defaults if d is not None)]
+            if all(isinstance(d, ast.Constant) for d in defaults):
+                found.append((method, arguments, number))
+    return found
+
+
+def test_the_readme_writes_signatures():
+    assert {method for method, _, _ in written_signatures()} >= {"fit", "partial_fit"}
+
+
+@pytest.mark.parametrize(("method", "arguments", "line"), written_signatures(), ids=lambda v: str(v))
+@pytest.mark.parametrize("Estimator", [nc.LogisticRegression, nc.TwoLayerNet, nc.NeuralNet])
+def test_written_signature_is_the_methods(Estimator, method, arguments, line):
+    actual = inspect.signature(getattr(Estimator, method))
+    actual = actual.replace(parameters=[p for name, p in actual.parameters.items() if name != "self"])
+    namespace = {}
+    exec(f"def {method}({arguments}): pass", namespace)  # noqa: S102 - the README's own text, parsed above
+    shown = inspect.signature(namespace[method])
+    strip = lambda sig: [(p.name, p.kind, p.default) for p in sig.parameters.values()]  # noqa: E731
+    assert strip(shown) == strip(actual), (f"README.md line {line} writes `{method}({arguments})`; "
+                                           f"{Estimator.__name__}.{method} is {method}{actual}")
