@@ -56,7 +56,8 @@ _COMMON_DOC = """
         added to the mean cross-entropy. The course's ``lambd`` is ``alpha * m``;
         scikit-learn's ``C`` is ``1 / (alpha * n_samples)``, and with sample
         or class weights ``1 / (alpha * sum(w))`` (the cost is the weighted
-        mean ``sum(w_i * loss_i) / sum(w_i)``).
+        mean ``sum(w_i * loss_i) / sum(w_i)``, ``w_i`` the effective weight
+        ``sample_weight[i] * class_weight[y_i]``).
     class_weight : None, "balanced" or dict, default None
         Weight of each class in the cost, multiplying ``fit``'s
         ``sample_weight``: a dict ``{label: weight}`` (labels it does not

@@ -251,3 +251,37 @@ def test_written_signature_is_the_methods(Estimator, method, arguments, line):
     strip = lambda sig: [(p.name, p.kind, p.default) for p in sig.parameters.values()]  # noqa: E731
     assert strip(shown) == strip(actual), (f"README.md line {line} writes `{method}({arguments})`; "
                                            f"{Estimator.__name__}.{method} is {method}{actual}")
+
+
+# ------------------------------------------------------------------------------ the weighted cost and scikit-learn's C
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced", {0: 2.0, 1: 0.5}], ids=["none", "balanced", "dict"])
+def test_alpha_from_C_uses_the_effective_weights(backend_case, class_weight):
+    """README: ``alpha = 1 / (C * sum(w))`` with ``w_i = sample_weight[i] * class_weight[y_i]`` gives scikit-learn's
+    optimum; with "balanced" that sum is ``sum(sample_weight)``, with a dict it is not (attack: a dict
+    ``class_weight`` with ``alpha = 1 / (C * sum(sample_weight))`` misses scikit-learn's optimum by 0.05)."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] + 0.5 * rng.normal(size=120) > 0.3).astype(int)
+    w = rng.uniform(0.2, 3.0, size=120)
+    C = 0.5
+    if class_weight is None:
+        effective = w
+    elif class_weight == "balanced":
+        effective = w * np.where(y == 1, w.sum() / (2 * w[y == 1].sum()), w.sum() / (2 * w[y == 0].sum()))
+        assert np.isclose(effective.sum(), w.sum())  # what the README says "balanced" keeps
+    else:
+        effective = w * np.where(y == 1, class_weight[1], class_weight[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = linear_model.LogisticRegression(C=C, class_weight=class_weight, tol=1e-12, max_iter=10000)
+        reference.fit(X, y, sample_weight=w)
+    float64 = backend_case.dtype == "float64"
+    model = nc.LogisticRegression(solver="lbfgs", alpha=1 / (C * effective.sum()), class_weight=class_weight,
+                                  tol=1e-10 if float64 else 1e-5, max_iter=1000, backend=backend_case.spec,
+                                  dtype=backend_case.dtype).fit(X, y, sample_weight=w)
+    tolerance = 1e-5 if float64 else 1e-3
+    np.testing.assert_allclose(nc.to_numpy(model.coef_), reference.coef_, atol=tolerance)
+    np.testing.assert_allclose(nc.to_numpy(model.intercept_), reference.intercept_, atol=tolerance)
