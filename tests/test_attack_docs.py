@@ -285,3 +285,30 @@ def test_alpha_from_C_uses_the_effective_weights(backend_case, class_weight):
     tolerance = 1e-5 if float64 else 1e-3
     np.testing.assert_allclose(nc.to_numpy(model.coef_), reference.coef_, atol=tolerance)
     np.testing.assert_allclose(nc.to_numpy(model.intercept_), reference.intercept_, atol=tolerance)
+
+
+# ------------------------------------------------------------------------------ standardize=True and scikit-learn's checks
+
+
+def test_standardize_instances_fail_exactly_the_checks_the_readme_names():
+    """README, differences from scikit-learn: the checks a ``standardize=True`` instance fails are named there
+    (attack: it said "the two partial-fit checks fail; every other check passes", while the statistics, being
+    unweighted, also fail ``check_sample_weight_equivalence_on_dense_data``, and a third check calls
+    ``partial_fit`` first)."""
+    pytest.importorskip("sklearn")
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from .test_sklearn_checks import ESTIMATORS
+
+    (bullet,) = [item for item in re.split(r"\n- ", TEXT) if item.startswith("With `standardize=True`")]
+    named = set(re.findall(r"`(check_\w+)`", bullet))
+    assert named, bullet
+    failed = {}
+    for estimator in ESTIMATORS:
+        instance = type(estimator)(**{**estimator.get_params(), "standardize": True})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results = check_estimator(instance, on_fail=None)
+        failed[type(instance).__name__] = {r["check_name"] for r in results if r["status"] == "failed"}
+    assert all(checks <= named for checks in failed.values()), (failed, named)
+    assert set().union(*failed.values()) == named, (failed, named)
