@@ -243,7 +243,8 @@ class BaseClassifier(MetadataRequester):
             or a Dask array when ``X`` is one. A number weighs every sample
             the same. The cost becomes ``sum(w_i * loss_i) / sum(w_i)`` plus
             the penalty, with ``w_i = sample_weight[i] * class_weight[y_i]``:
-            an integer weight is the row repeated, weight 0 the row left out.
+            an integer weight is the row repeated, weight 0 the row left out
+            (in the cost: ``standardize=True`` statistics are unweighted).
             Validation rows held out by ``validation_fraction`` keep their
             weights (the validation score is then a weighted accuracy).
         init_params : dict, optional

@@ -43,7 +43,8 @@ _COMMON_DOC = """
         When True, ``fit`` learns each feature's mean and standard deviation
         (population, as scikit-learn's ``StandardScaler``; 1 for a constant
         feature) over the rows given to it, before any ``validation_fraction``
-        split, as ``Pipeline(StandardScaler(), model)`` would; it trains on
+        split, unweighted (weights weigh the cost, not these statistics), as
+        ``Pipeline(StandardScaler(), model)`` would; it trains on
         ``(X - feature_mean_) / feature_scale_`` (a new array: ``X`` is not
         modified), and every prediction, ``eval_set`` and model file applies
         the same numbers, so raw features go in everywhere. The fitted
@@ -56,7 +57,8 @@ _COMMON_DOC = """
         added to the mean cross-entropy. The course's ``lambd`` is ``alpha * m``;
         scikit-learn's ``C`` is ``1 / (alpha * n_samples)``, and with sample
         or class weights ``1 / (alpha * sum(w))`` (the cost is the weighted
-        mean ``sum(w_i * loss_i) / sum(w_i)``).
+        mean ``sum(w_i * loss_i) / sum(w_i)``, ``w_i`` the effective weight
+        ``sample_weight[i] * class_weight[y_i]``).
     class_weight : None, "balanced" or dict, default None
         Weight of each class in the cost, multiplying ``fit``'s
         ``sample_weight``: a dict ``{label: weight}`` (labels it does not

@@ -8,7 +8,9 @@ Fences, by language:
 - ```bash / ```sh: run by ``bash -e -o pipefail`` in a fresh temporary folder,
   with ``python`` being the interpreter running the tests, ``neuralcore`` being
   ``python -m neuralcore``, and ``PYTHONPATH`` the repository root.
-- ```console: a transcript (``$ `` prompts and their output); never run.
+- ```console: a transcript (``$ `` prompts and their output); not run here:
+  tests/test_attack_docs.py runs each ``neuralcore``/``python`` command and compares the output
+  (or says why one cannot run, e.g. the course's images are not shipped).
 - ```text, or a fence with no language: output, a usage line or a picture; never
   run. A bare fence holding a ``$ `` prompt line must be ```console instead.
 - any other language fails this test: say what a new kind of block is for here.
