@@ -367,16 +367,18 @@ class BaseClassifier(MetadataRequester):
             raise ValueError(f"{error} (warm_start=True continues the fitted model and its classes_; "
                              "set warm_start=False to fit from scratch)") from None
         # weights on the host, combined once; None (nothing materialized) without sample or class weights
-        weights = check_sample_weight(sample_weight, Xb.shape[0], X=X)
-        per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host), weights)
-        weights = effective_weights(weights, per_class, Y_host)
+        row_weights = check_sample_weight(sample_weight, Xb.shape[0], X=X)
+        per_class = class_weights(getattr(self, "class_weight", None), classes, class_index(Y_host), row_weights)
+        weights = effective_weights(row_weights, per_class, Y_host)
         n_features, n_outputs = int(Xb.shape[1]), Y_host.shape[1]
         check_fit_memory(self, Xb, n_outputs, placement)  # before any parameter is drawn
         if previous is not None:  # a warm fit keeps the statistics its parameters were trained with
             statistics = previous.get("feature_mean_"), previous.get("feature_scale_")
         elif getattr(self, "standardize", False):  # over all the rows given to fit, before any validation split
             with device_context(placement):
-                statistics = fit_statistics(Xb)
+                # weighted by sample_weight (as StandardScaler.fit(sample_weight=)): an integer weight is the row
+                # repeated for the statistics too; class weights re-weigh the cost, not the data
+                statistics = fit_statistics(Xb, sample_weight=row_weights)
         else:
             statistics = None, None
         warm = previous.get("_rng_state") if previous is not None else None

@@ -27,11 +27,12 @@ from .device import (
     to_numpy_dtype,
     whole_rows,
 )
+from .weights import relative
 
 __all__ = ["check_statistics", "fit_statistics", "standardize"]
 
 
-def fit_statistics(X, *, xp=None):
+def fit_statistics(X, *, xp=None, sample_weight=None):
     """The mean and scale of each column of ``X``: ``(mean, scale)``, each of shape (n_features,).
 
     Parameters
@@ -40,6 +41,12 @@ def fit_statistics(X, *, xp=None):
         Checked features in the working dtype (floating).
     xp : namespace, optional
         ``X``'s namespace (found from ``X`` when None); not used for Dask.
+    sample_weight : host array of shape (n_samples,), optional
+        Non-negative weights, not all zero (as :func:`neuralcore.weights.check_sample_weight`
+        returns them): the weighted mean and the weighted population standard
+        deviation, as scikit-learn's ``StandardScaler.fit(X, sample_weight=w)``;
+        an integer weight counts as the row repeated, a weight of 0 leaves the
+        row out.
 
     Returns
     -------
@@ -61,18 +68,20 @@ def fit_statistics(X, *, xp=None):
     ([2.0, 5.0], [1.0, 1.0])
     """
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
+        weights = None if sample_weight is None else relative(np.asarray(sample_weight, dtype=np.float64))
         if is_chunked(X):
-            mean, scale = _chunked_statistics(X)
+            mean, scale = _chunked_statistics(X, weights)
             xp = np
         else:
             xp = backend_of(X).xp if xp is None else xp
-            mean = xp.mean(X, axis=0)
+            w = None if weights is None else to_backend(weights.reshape(-1, 1), backend_of(X), dtype=X.dtype)
+            mean = _mean(X, w, xp)
             # two passes (the mean, then the spread around it), as numpy.std: no cancellation; the deviations
             # divided by the power of two at or below their largest, so that squaring them neither overflows (1e300 in
             # float64, 1e20 in float32) nor underflows to 0 (1e-170, 1e-23): exact, when nothing would have
             deviations = X - mean
             power = _power_of_two(xp.max(xp.abs(deviations), axis=0), xp)
-            scale = power * xp.sqrt(xp.mean((deviations / power) ** 2, axis=0))
+            scale = power * xp.sqrt(_mean((deviations / power) ** 2, w, xp))
             constant = xp.max(X, axis=0) == xp.min(X, axis=0)
             scale = xp.where(constant | (scale == 0), xp.ones_like(scale), scale)
     if not bool(xp.all(xp.isfinite(mean))) or not bool(xp.all(xp.isfinite(scale))):
@@ -83,21 +92,30 @@ def fit_statistics(X, *, xp=None):
     return mean, scale
 
 
-def _chunked_statistics(X):
+def _mean(X, w, xp):
+    """The column means of ``X``, weighted by the column ``w`` (weights of at most 1: no overflow) when given."""
+    if w is None:
+        return xp.mean(X, axis=0)
+    return xp.sum(X * w, axis=0) / xp.sum(w)
+
+
+def _chunked_statistics(X, weights=None):
     """Mean and scale of a Dask ``X`` from per-chunk moments, each computed where its chunk is, in one graph."""
     X = whole_rows(X)
-    parts = compute(*[delayed(_chunk_moments)(block) for block in chunk_rows(X)])
+    sizes = [int(size) for size in X.chunks[0]]
+    blocks = [None] * len(sizes) if weights is None else np.split(weights, np.cumsum(sizes)[:-1])
+    parts = compute(*[delayed(_chunk_moments)(block, w) for block, w in zip(chunk_rows(X), blocks)])
     dtype = np.dtype(X.dtype)
     count, mean, m2, power, high, low = 0, None, None, None, None, None
     for n, chunk_mean, chunk_m2, chunk_power, chunk_max, chunk_min in parts:
-        if n == 0:
+        if n == 0:  # no rows, or rows that all weigh 0
             continue
         if mean is None:
             count, mean, m2, power, high, low = n, chunk_mean, chunk_m2, chunk_power, chunk_max, chunk_min
             continue
         # Chan et al.'s pairwise update: exact merging of two (count, mean, sum of squared deviations), the
         # sums of squares kept as multiples of power ** 2 (see fit_statistics), brought to a common power
-        total = count + n
+        total = count + n  # rows, or sums of weights: the update is the same
         delta = chunk_mean - mean
         # (a part without spread has power 1, which says nothing of its size: it does not choose the common power)
         common = np.maximum(np.maximum(np.where(m2 > 0, power, 0), np.where(chunk_m2 > 0, chunk_power, 0)),
@@ -112,18 +130,22 @@ def _chunked_statistics(X):
     return mean.astype(dtype, copy=False), scale
 
 
-def _chunk_moments(block):
+def _chunk_moments(block, weights=None):
     """``(rows, mean, sum of squared deviations / power ** 2, power, max, min)`` of one chunk, per column,
-    back on the host."""
-    xp = backend_of(block).xp
-    n = int(block.shape[0])
+    back on the host; with ``weights`` (host, of at most 1), the sum of the weights instead of the rows, and
+    weighted sums."""
+    placement = backend_of(block)
+    xp = placement.xp
+    n = int(block.shape[0]) if weights is None else float(np.sum(weights))
     if n == 0:
         return 0, None, None, None, None, None
     with np.errstate(over="ignore", invalid="ignore"):  # Dask's worker threads: an overflow is reported in words
-        mean = xp.mean(block, axis=0)
+        w = None if weights is None else to_backend(weights.reshape(-1, 1), placement, dtype=block.dtype)
+        mean = _mean(block, w, xp)
         deviations = block - mean
         power = _power_of_two(xp.max(xp.abs(deviations), axis=0), xp)
-        m2 = xp.sum((deviations / power) ** 2, axis=0)
+        squares = (deviations / power) ** 2
+        m2 = xp.sum(squares if w is None else squares * w, axis=0)
     return (n, to_numpy(mean), to_numpy(m2), to_numpy(power), to_numpy(xp.max(block, axis=0)),
             to_numpy(xp.min(block, axis=0)))
 

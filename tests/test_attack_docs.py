@@ -292,9 +292,8 @@ def test_alpha_from_C_uses_the_effective_weights(backend_case, class_weight):
 
 def test_standardize_instances_fail_exactly_the_checks_the_readme_names():
     """README, differences from scikit-learn: the checks a ``standardize=True`` instance fails are named there
-    (attack: it said "the two partial-fit checks fail; every other check passes", while the statistics, being
-    unweighted, also fail ``check_sample_weight_equivalence_on_dense_data``, and a third check calls
-    ``partial_fit`` first)."""
+    (attack: it said "the two partial-fit checks fail; every other check passes", while the statistics, then
+    unweighted, also failed ``check_sample_weight_equivalence_on_dense_data``; they are weighted now)."""
     pytest.importorskip("sklearn")
     from sklearn.utils.estimator_checks import check_estimator
 

@@ -326,3 +326,43 @@ class TestCommandLine:
         frame = pd.DataFrame(X, columns=names)
         assert [r[0] for r in rows] == model.predict(frame).tolist()
         assert [r[1:] for r in rows] == [[f"{p:.6g}" for p in row] for row in model.predict_proba(frame)]
+
+
+class TestWeightedStatistics:
+    """The statistics are weighted by sample_weight (as StandardScaler.fit(X, sample_weight=w)): an integer weight
+    is the row repeated for the whole fit, statistics included, and a weight of 0 leaves the row out."""
+
+    WEIGHTS = np.random.default_rng(3).integers(0, 4, size=X.shape[0]).astype(float)
+
+    @pytest.mark.chunked
+    def test_integer_weights_are_rows_repeated(self, backend_case):
+        repeated = np.repeat(X, self.WEIGHTS.astype(int), axis=0)
+        labels = np.repeat(Y, self.WEIGHTS.astype(int))
+        spec = None if backend_case.name == "dask" else backend_case.spec
+        weighted = net(standardize=True, backend=spec).fit(backend_case.asarray(X), Y, sample_weight=self.WEIGHTS)
+        reference = net(standardize=True, backend=spec).fit(backend_case.asarray(repeated), labels)
+        _close(weighted.feature_mean_, repeated.mean(axis=0), backend_case, exact=1e-10)
+        _close(weighted.feature_scale_, repeated.std(axis=0), backend_case, exact=1e-10)
+        for key in reference.params_:
+            _close(weighted.params_[key], reference.params_[key], backend_case, exact=1e-10)
+
+    def test_equals_scikit_learn_s_weighted_scaler(self):
+        preprocessing = pytest.importorskip("sklearn.preprocessing")
+        scaler = preprocessing.StandardScaler().fit(X, sample_weight=self.WEIGHTS)
+        model = net(standardize=True, backend="numpy").fit(X, Y, sample_weight=self.WEIGHTS)
+        np.testing.assert_allclose(model.feature_mean_, scaler.mean_, rtol=1e-12)
+        np.testing.assert_allclose(model.feature_scale_, scaler.scale_, rtol=1e-12)
+
+    def test_class_weights_weigh_the_cost_not_the_statistics(self):
+        plain = net(standardize=True, backend="numpy").fit(X, Y)
+        balanced = net(standardize=True, class_weight="balanced", backend="numpy").fit(X, Y)
+        np.testing.assert_array_equal(balanced.feature_mean_, plain.feature_mean_)
+        np.testing.assert_array_equal(balanced.feature_scale_, plain.feature_scale_)
+
+    def test_huge_weights_and_a_column_constant_among_weighted_rows(self):
+        Xc = X.copy()
+        weights = np.where(np.arange(X.shape[0]) < 10, 0.0, 1e308)
+        Xc[10:, 1] = 7.0  # constant where the weight is not 0
+        model = net(standardize=True, backend="numpy").fit(Xc, Y, sample_weight=weights)
+        np.testing.assert_allclose(model.feature_mean_, Xc[10:].mean(axis=0), rtol=1e-12)
+        assert model.feature_scale_[1] == 1.0 and np.isfinite(model.feature_scale_).all()
