@@ -195,3 +195,17 @@ class TestDaskChunks:
         message = str(error.value)
         assert "40, 7, 43" in message and "batch_size=40" in message
         assert "equal to the chunk size (40)" not in message  # what was passed: no advice
+
+
+def test_attack_eval_set_of_a_class_absent_from_a_balanced_warm_fit_names_the_cause():
+    # a warm fit on two of three classes: 'balanced' weighs the third 0, and an eval_set of only that class
+    # then weighs nothing; the error must say so, not blame an eval_set sample_weight that was never given
+    rng = np.random.default_rng(0)
+    X3 = rng.normal(size=(60, 3))
+    y3 = np.argmax(X3, axis=1)
+    model = net(class_weight="balanced", warm_start=True, max_iter=2).fit(X3, y3)
+    before = {key: value for key, value in model.__dict__.items()}
+    with pytest.raises(ValueError, match=r"class_weight gives weight 0 to every class these samples hold.*"
+                                         r"'balanced' gives 0 to a class absent from the training data"):
+        model.fit(X3[y3 < 2], y3[y3 < 2], eval_set=(X3[y3 == 2], y3[y3 == 2]))
+    assert model.__dict__ == before  # the failed warm fit changed nothing (the same objects)
