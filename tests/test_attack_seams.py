@@ -209,3 +209,26 @@ def test_attack_eval_set_of_a_class_absent_from_a_balanced_warm_fit_names_the_ca
                                          r"'balanced' gives 0 to a class absent from the training data"):
         model.fit(X3[y3 < 2], y3[y3 < 2], eval_set=(X3[y3 == 2], y3[y3 == 2]))
     assert model.__dict__ == before  # the failed warm fit changed nothing (the same objects)
+
+
+class TestRetracedCheckpoints:
+    """plot.checkpoints retraces a training with warm_start segments: never silently another training."""
+
+    def test_attack_checkpoints_of_a_weighted_standardized_fit(self):
+        from neuralcore.plot import checkpoints
+
+        model = net(standardize=True, class_weight=CLASS_WEIGHT).fit(X, Y, sample_weight=W)
+        with pytest.raises(ValueError, match="pass the X, y and sample_weight it was fitted with"):
+            list(checkpoints(model, X, Y, n=4))  # the unweighted run is another training
+        points = list(checkpoints(model, X, Y, sample_weight=W, n=4))
+        assert points[-1][0] == model.n_iter_
+        assert_same_params(points[-1][1], model, rtol=0, atol=0)
+        np.testing.assert_array_equal(to_numpy(points[-1][1].feature_mean_), to_numpy(model.feature_mean_))
+
+    def test_attack_checkpoints_of_a_fit_from_init_params(self):
+        from neuralcore.plot import checkpoints
+
+        start = {key: value + 0.5 for key, value in net().fit(X, Y).params_.items()}
+        model = net().fit(X, Y, init_params=start)
+        with pytest.raises(ValueError, match="init_params cannot be retraced"):
+            list(checkpoints(model, X, Y, n=4))
