@@ -833,4 +833,7 @@ def _chunk_output(cls, hyperparameters: dict, fitted: dict, kind: str, block):
     statistics = {name: None if fitted[name] is None else to_backend(fitted[name], placement)
                   for name in ("feature_mean_", "feature_scale_")}
     model = cls(**hyperparameters).restore(**{**fitted, "params_": params, "backend_": placement.name, **statistics})
+    if block.shape[0] == 0:  # an empty chunk (a filter leaves them): the output of one row of zeros, cut to none
+        row = to_backend(np.zeros((1, block.shape[1]), dtype=to_numpy_dtype(block.dtype)), placement)
+        return model._output(row, kind)[:0, ...]
     return model._output(block, kind)

@@ -195,7 +195,7 @@ class ChunkedData:
     With ``batch_size``, each mini-batch is one chunk (in an order drawn from
     the loop's generator when ``shuffle``), so ``batch_size`` must equal the
     chunk size (the last chunk may be smaller). ``sample_weight`` (host, shape
-    (n_samples,)) is split along the chunks as ``Y`` is.
+    (n_samples,)) is split along the chunks as ``Y`` is. Empty chunks are left out.
     """
 
     xp = np  # the costs, gradients and scores that come back are small host arrays
@@ -205,21 +205,21 @@ class ChunkedData:
     fused = staticmethod(lambda step: None)  # an update on all the data is a graph of chunk terms
 
     def __init__(self, X, Y: np.ndarray, *, sample_weight=None, batch_size: int | None = None, shuffle: bool = True):
-        self.X_blocks = chunk_rows(X)
-        self.sizes = [int(s) for s in X.chunks[0]]
-        self.Y_blocks = np.split(Y, np.cumsum(self.sizes)[:-1])
+        sizes = [int(s) for s in X.chunks[0]]
+        bounds = np.cumsum(sizes)[:-1]
+        # an empty chunk (a filter leaves them) holds no term: its mean cost would be 0 / 0
+        self.X_blocks = [block for block, size in zip(chunk_rows(X), sizes) if size > 0]
+        self.Y_blocks = [part for part, size in zip(np.split(Y, bounds), sizes) if size > 0]
+        self.sizes = [size for size in sizes if size > 0]
         self.n_samples, self.n_outputs = int(X.shape[0]), int(Y.shape[1])
         self.dtype = to_numpy_dtype(X.dtype)
         self.sample_weight = self.W_blocks = None
         if sample_weight is not None:
             weights = normalized(check_sample_weight(sample_weight, self.n_samples, X=X))
             self.sample_weight = weights.reshape(-1, 1).astype(self.dtype)
-            self.W_blocks = np.split(self.sample_weight, np.cumsum(self.sizes)[:-1])
-        if batch_size is not None and any(size != batch_size for size in self.sizes[:-1]):
-            raise ValueError(
-                f"with a Dask array, each mini-batch is one chunk: pass batch_size equal to the chunk size "
-                f"({self.sizes[0]}), or rechunk X (X.rechunk({{0: {batch_size}}}))"
-            )
+            self.W_blocks = [part for part, size in zip(np.split(self.sample_weight, bounds), sizes) if size > 0]
+        if batch_size is not None:
+            _check_chunk_batches(self.sizes, batch_size)
         self.batch_size, self.shuffle = batch_size, shuffle
         self.full_batch = batch_size is None
 
@@ -282,6 +282,23 @@ class ChunkedData:
         if self.W_blocks is None:
             return zip(self.X_blocks, self.Y_blocks)
         return zip(self.X_blocks, self.Y_blocks, self.W_blocks)
+
+
+def _check_chunk_batches(sizes: list, batch_size: int):
+    """A ValueError unless every row chunk but the last holds ``batch_size`` rows and the last at most that."""
+    if all(size == batch_size for size in sizes[:-1]) and sizes[-1] <= batch_size:
+        return
+    if all(size == sizes[0] for size in sizes[:-1]) and sizes[-1] <= sizes[0]:  # even chunks of another size
+        raise ValueError(
+            f"with a Dask array, each mini-batch is one chunk: pass batch_size equal to the chunk size "
+            f"({sizes[0]}), or rechunk X (X.rechunk({{0: {batch_size}}}))"
+        )
+    shown = ", ".join(str(size) for size in sizes[:12]) + (", ..." if len(sizes) > 12 else "")
+    raise ValueError(
+        f"with a Dask array, each mini-batch is one chunk, but the row chunks of X are uneven ({shown} rows): "
+        f"rechunk X (X.rechunk({{0: {batch_size}}})) so that every chunk but the last holds batch_size={batch_size} "
+        "rows and the last at most that"
+    )
 
 
 def _to_chunk(X_block, params: dict, Y_block=None, w_block=None):

@@ -175,7 +175,7 @@ def exact_checkpoints(model) -> str | None:
     return None
 
 
-def checkpoints(model, X, y, *, n: int = 50):
+def checkpoints(model, X, y, *, sample_weight=None, n: int = 50):
     """Retrace a fitted model's training, yielding ``(iterations done, model there)`` about ``n`` times.
 
     Trains a copy of ``model`` in segments with ``warm_start=True``, each
@@ -185,12 +185,16 @@ def checkpoints(model, X, y, *, n: int = 50):
     rules, second-order solvers and unseeded runs cannot be retraced
     (:func:`exact_checkpoints` says why). Checkpoints are spaced
     geometrically, from iteration 1 to ``model.n_iter_``, at most ``n`` of
-    them; retracing costs one more training run.
+    them; retracing costs one more training run. ``X``, ``y`` and
+    ``sample_weight`` must be what the model was fitted with: each segment's
+    costs are checked against the model's ``loss_curve_``.
 
     Raises
     ------
     ValueError
-        The model is not fitted, or its training cannot be retraced exactly.
+        The model is not fitted, or its training cannot be retraced exactly,
+        or the retraced costs differ from ``loss_curve_`` (other data, weights
+        not passed, a fit from ``init_params``).
     """
     total = getattr(model, "n_iter_", None)
     if total is None:
@@ -203,9 +207,21 @@ def checkpoints(model, X, y, *, n: int = 50):
     bounds = np.unique(np.concatenate([[0], np.geomspace(1, total, n).round().astype(int)]))
     segment = type(model)(**{**model.get_params(), "warm_start": True, "verbose": 0})
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        segment.set_params(max_iter=int(stop - start)).fit(X, y)
+        segment.set_params(max_iter=int(stop - start)).fit(X, y, sample_weight=sample_weight)
+        _check_retraced(segment.loss_curve_, model.loss_curve_)
         # a copy: the next segment's fit replaces the state, and a caller may keep every checkpoint
         yield int(stop), copy.copy(segment)
+
+
+def _check_retraced(retraced, recorded):
+    """A ValueError when a retraced cost curve is not the start of the model's own (a silently other run)."""
+    retraced, recorded = np.asarray(retraced, dtype=float), np.asarray(recorded, dtype=float)[:len(retraced)]
+    close = np.isclose(retraced, recorded, rtol=1e-5, atol=1e-12)
+    if not close.all():
+        k = int(np.flatnonzero(~close)[0])
+        raise ValueError(f"cannot retrace this training: at iteration {k} the retraced cost is {retraced[k]:.6g}, the "
+                         f"model's loss_curve_ says {recorded[k]:.6g}; pass the X, y and sample_weight it was fitted "
+                         "with (a model fitted from init_params cannot be retraced)")
 
 
 def training_summary(model, X=None, y=None, *, held_out=None, note: str | None = None):

@@ -191,7 +191,12 @@ def effective_weights(sample_weight, per_class, Y_host: np.ndarray, *, name: str
         # w and c * w weigh the same: relative factors keep a product of huge weights finite
         weights = relative(weights) * relative(per_class)[class_index(Y_host)]
     if not np.any(weights > 0):
-        raise ValueError(f"every sample has weight 0 once {name} and class_weight are combined; at least one "
+        why = ""
+        if per_class is not None and not np.any(per_class[class_index(Y_host)] > 0):
+            present = ", ".join(str(k) for k in np.unique(class_index(Y_host)).tolist()[:10])
+            why = (f" (class_weight gives weight 0 to every class these samples hold, the classes_ at index "
+                   f"{present}; 'balanced' gives 0 to a class absent from the training data)")
+        raise ValueError(f"every sample has weight 0 once {name} and class_weight are combined{why}; at least one "
                          "sample must have a positive weight")
     return weights
 
