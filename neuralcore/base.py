@@ -344,7 +344,12 @@ class BaseClassifier(MetadataRequester):
         work_dtype = dtype_name(self.dtype)
         if work_dtype is None and previous is not None:  # a warm fit continues the model as it is, whatever X's
             work_dtype = dtype_name(next(iter(previous["params_"].values())).dtype)  # dtype (as predict does)
-        Xb, placement = check_X(X, backend=self.backend, dtype=work_dtype, owner=type(self).__name__,
+        where = self.backend
+        if where is None and previous is not None and is_host(X) and not is_chunked(X):
+            # host data continues the model where it is (a model moved with to("cupy:1") trains on there), as
+            # host data given to predict goes to the model's device; backend= says otherwise explicitly
+            where = backend_of(next(iter(previous["params_"].values())))
+        Xb, placement = check_X(X, backend=where, dtype=work_dtype, owner=type(self).__name__,
                                 n_features=None if previous is None else previous["n_features_in_"])
         feature_names = feature_names_of(X)
         if previous is not None:

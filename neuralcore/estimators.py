@@ -90,7 +90,9 @@ _COMMON_DOC = """
         then cover the whole history (``best_iteration_`` counts in it;
         ``validation_scores_`` too, aligned with ``loss_curve_``: NaN for
         the epochs of earlier fits that did not validate). ``X`` must have
-        ``n_features_in_`` features and ``y`` labels among ``classes_``.
+        ``n_features_in_`` features and ``y`` labels among ``classes_``;
+        host data trains where the model is (its backend and device),
+        unless ``backend`` names another place.
         Changing ``optimizer`` or ``optimizer_params`` restarts the
         optimizer's state (a ``learning_rate`` change keeps it); a model
         loaded from a file or given to ``restore`` continues from its

@@ -232,3 +232,20 @@ class TestRetracedCheckpoints:
         model = net().fit(X, Y, init_params=start)
         with pytest.raises(ValueError, match="init_params cannot be retraced"):
             list(checkpoints(model, X, Y, n=4))
+
+
+def test_attack_warm_fit_on_host_data_stays_on_the_model_s_device():
+    # a model moved to array-api-strict's device1 (the stand-in for a second GPU), then warm-fitted on host
+    # data: it trains where it is, as predict puts host data there (it used to move back to NumPy)
+    pytest.importorskip("array_api_strict")
+    from neuralcore.datasets import make_moons
+
+    X, y = make_moons(n_samples=60, random_state=0)
+    model = nc.TwoLayerNet(3, max_iter=5, warm_start=True, random_state=0, backend="numpy").fit(X, y)
+    model.set_params(backend=None).to("array_api_strict:device1")
+    model.fit(X, y)
+    assert model.backend_ == "array_api_strict"
+    assert all("device1" in str(backend_of(v)) for v in model.params_.values())
+    assert len(model.loss_curve_) == 10
+    model.set_params(backend="numpy").fit(X, y)  # said explicitly: it moves
+    assert model.backend_ == "numpy"
