@@ -226,6 +226,22 @@ def test_attack_no_matplotlib_plot_with_test_fraction_is_one_line_and_leaves_no_
         one_error(status, err, 'neuralcore[plot]')
         assert out == ""  # the error comes before any other output
         assert sorted(p.name for p in run.work.iterdir()) == ["d.csv"]
+    # the held-out curve is arithmetic, not a picture: it needs no matplotlib
+    code = textwrap.dedent("""
+        import neuralcore as nc, neuralcore.plot as plot
+        from neuralcore.datasets import make_planar
+        X, y = make_planar(n_samples=60)
+        model = nc.TwoLayerNet(max_iter=20, random_state=0, standardize=True, class_weight="balanced").fit(X, y)
+        iterations, costs = plot.held_out_curve(list(plot.checkpoints(model, X, y, n=4)), X, y)
+        print([int(i) for i in iterations])
+        try:
+            plot.loss_curve(model)
+        except ImportError as error:
+            print(error)
+    """)
+    status, out, err = run(code=code, block=["matplotlib"])
+    assert status == 0, err
+    assert out.splitlines() == ["[1, 3, 7, 20]", 'plotting needs matplotlib: pip install "neuralcore[plot]"']
 
 
 def test_attack_no_dask_import_cli_and_training_still_work(run):
