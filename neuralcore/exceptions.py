@@ -164,5 +164,8 @@ def _sklearn_twins() -> types.SimpleNamespace:
 
 def __getattr__(name: str):
     if name == "_sklearn":  # unpickling a twin (perhaps in a process that has not imported scikit-learn yet)
-        return _sklearn_twins()
+        try:
+            return _sklearn_twins()
+        except ImportError:  # a process without scikit-learn (a Dask client, a worker): no one awaits its class
+            return types.SimpleNamespace(**_TWINNED)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,6 +33,18 @@ class _Requests(dict):
         return _Requests(copy.deepcopy(dict(self)))
 
 
+def _metadata_routing(method: str):
+    """scikit-learn's ``sklearn.utils.metadata_routing``, or an ImportError saying that ``method`` needs it."""
+    try:
+        import sklearn.utils.metadata_routing as routing
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            f"{method}() needs scikit-learn (metadata routing is scikit-learn's, for its pipelines and model "
+            f"selection), which cannot be imported here ({error}): pip install scikit-learn", name="sklearn"
+        ) from None
+    return routing
+
+
 class MetadataRequester:
     """``set_fit_request``, ``set_partial_fit_request``, ``set_score_request`` and ``get_metadata_routing``."""
 
@@ -48,8 +60,8 @@ class MetadataRequester:
                      and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
 
     def _set_request(self, method: str, args: tuple, requests: dict):
-        import sklearn  # routing is scikit-learn's: whoever sets a request has it
-        from sklearn.utils.metadata_routing import UNCHANGED, MetadataRequest
+        routing = _metadata_routing(f"set_{method}_request")  # whoever sets a request has scikit-learn
+        import sklearn
 
         if args:
             raise TypeError(f"set_{method}_request() takes 0 positional argument but {len(args)} were given; "
@@ -62,8 +74,8 @@ class MetadataRequester:
         if unknown:
             raise TypeError(f"Unexpected args: {unknown} in {method}. Accepted arguments are: {set(names)} "
                             f"(the arguments of {type(self).__name__}.{method} besides X and y)")
-        requests = {name: alias for name, alias in requests.items() if alias is not UNCHANGED}
-        check = getattr(MetadataRequest(owner=type(self).__name__), method)
+        requests = {name: alias for name, alias in requests.items() if alias is not routing.UNCHANGED}
+        check = getattr(routing.MetadataRequest(owner=type(self).__name__), method)
         for name, alias in requests.items():  # scikit-learn's own check (True, False, None or an identifier)
             check.add_request(param=name, alias=alias)
         stored = _Requests(copy.deepcopy(dict(self.__dict__.get("_metadata_request") or {})))
@@ -105,9 +117,7 @@ class MetadataRequester:
         Every routable argument not requested is ``None``: scikit-learn then
         refuses it when given, asking for ``set_<method>_request``.
         """
-        from sklearn.utils.metadata_routing import MetadataRequest
-
-        routing = MetadataRequest(owner=type(self).__name__)
+        routing = _metadata_routing("get_metadata_routing").MetadataRequest(owner=type(self).__name__)
         stored = self.__dict__.get("_metadata_request") or {}
         for method in ROUTED_METHODS:
             for name in self._metadata_names(method):
