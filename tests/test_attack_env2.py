@@ -36,16 +36,7 @@ OPTIONAL = ("matplotlib", "h5py", "tqdm", "dask", "distributed", "pandas", "scip
             "array_api_strict", "jax", "hypothesis", "joblib", "threadpoolctl")
 NO_SKLEARN = ("sklearn", "scipy", "pandas", "joblib", "threadpoolctl")
 
-BLOCKER = textwrap.dedent("""
-    import os, sys
-    _blocked = {m for m in os.environ.get("NC_TEST_BLOCK", "").split(",") if m}
-    class _Blocker:
-        def find_spec(self, name, path=None, target=None):
-            if name.partition(".")[0] in _blocked:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-    sys.meta_path.insert(0, _Blocker())
-""")
+from .test_attack_env import BLOCKER  # noqa: E402  (one import blocker for both environment attacks)
 
 
 @pytest.fixture
