@@ -127,3 +127,19 @@ class TestTorchDtypes:
         np.testing.assert_array_equal(to_numpy(ours.coef_), to_numpy(plain.coef_))
         assert ours.score(Xt, Y2, weights) == plain.score(Xt, Y2, values)
         np.testing.assert_array_equal(to_numpy(weights.float()), values)  # the caller's tensor is untouched
+
+
+def test_attack_partial_fit_weighs_rows_within_a_piece_not_pieces_against_each_other():
+    # README: each partial_fit call's cost is the weighted mean over its own rows
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    w = rng.uniform(0.5, 2.0, size=40)
+    one = nc.LogisticRegression(learning_rate=0.3, backend="numpy")
+    ten = nc.LogisticRegression(learning_rate=0.3, backend="numpy")
+    for piece in (slice(0, 20), slice(20, 40)):
+        one.partial_fit(X[piece], y[piece], classes=[0, 1], sample_weight=w[piece])
+        ten.partial_fit(X[piece], y[piece], classes=[0, 1], sample_weight=10 * w[piece] if piece.start else w[piece])
+    np.testing.assert_allclose(ten.params_["W"], one.params_["W"], rtol=1e-12)
+    with pytest.raises(ValueError, match="weight 0"):
+        one.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))
