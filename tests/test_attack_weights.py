@@ -141,5 +141,5 @@ def test_attack_partial_fit_weighs_rows_within_a_piece_not_pieces_against_each_o
         one.partial_fit(X[piece], y[piece], classes=[0, 1], sample_weight=w[piece])
         ten.partial_fit(X[piece], y[piece], classes=[0, 1], sample_weight=10 * w[piece] if piece.start else w[piece])
     np.testing.assert_allclose(ten.params_["W"], one.params_["W"], rtol=1e-12)
-    with pytest.raises(ValueError, match="weight 0"):
+    with pytest.raises(ValueError, match="sample_weight is zero for every sample"):
         one.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))
