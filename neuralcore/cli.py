@@ -359,7 +359,7 @@ def _train(args) -> int:
             raise ValueError(_in_flags(str(error).split(" The last parameters within")[0])) from None
     seconds = time.perf_counter() - start
     for warning in caught:
-        print(f"neuralcore: warning: {warning.message}", file=sys.stderr)
+        print(f"neuralcore: warning: {_in_flags(str(warning.message))}", file=sys.stderr)  # the flags' words
     summary = {
         "backend": model.backend_,
         "device": str(placement),

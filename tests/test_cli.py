@@ -115,7 +115,8 @@ class TestTrain:
 
     def test_convergence_warning_is_one_line(self):
         done = run("train", "moons", "--model", "logistic", "--solver", "newton", "--alpha", "0.01", "--iterations", "1", "--quiet")
-        assert done.stderr.strip().startswith("neuralcore: warning: solver='newton' did not converge: reached max_iter=1")
+        # in the flags' words, as the errors are
+        assert done.stderr.strip().startswith("neuralcore: warning: --solver newton did not converge: reached --iterations 1")
 
 
 class TestPredict:
