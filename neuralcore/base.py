@@ -244,7 +244,9 @@ class BaseClassifier(MetadataRequester):
             the same. The cost becomes ``sum(w_i * loss_i) / sum(w_i)`` plus
             the penalty, with ``w_i = sample_weight[i] * class_weight[y_i]``:
             an integer weight is the row repeated, weight 0 the row left out
-            (in the cost: ``standardize=True`` statistics are unweighted).
+            (in the cost, and in the ``standardize=True`` statistics, which
+            ``sample_weight`` weighs as ``StandardScaler.fit(X, sample_weight=)``
+            does; ``class_weight`` weighs the cost only).
             Validation rows held out by ``validation_fraction`` keep their
             weights (the validation score is then a weighted accuracy).
         init_params : dict, optional

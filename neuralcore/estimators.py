@@ -43,8 +43,10 @@ _COMMON_DOC = """
         When True, ``fit`` learns each feature's mean and standard deviation
         (population, as scikit-learn's ``StandardScaler``; 1 for a constant
         feature) over the rows given to it, before any ``validation_fraction``
-        split, unweighted (weights weigh the cost, not these statistics), as
-        ``Pipeline(StandardScaler(), model)`` would; it trains on
+        split, weighted by ``fit``'s ``sample_weight`` (as
+        ``StandardScaler.fit(X, sample_weight=)``: an integer weight is the
+        row repeated; ``class_weight`` weighs the cost, not these
+        statistics), as ``Pipeline(StandardScaler(), model)`` would; it trains on
         ``(X - feature_mean_) / feature_scale_`` (a new array: ``X`` is not
         modified), and every prediction, ``eval_set`` and model file applies
         the same numbers, so raw features go in everywhere. The fitted

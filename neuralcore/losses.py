@@ -172,12 +172,7 @@ def output_and_cross_entropy(z, y, /, *, xp=None, sample_weight=None):
     m = z.shape[0]
     sample_weight = weight_column(sample_weight, z, xp=xp)
     if z.shape[-1] == 1:
-        if sample_weight is not None:
-            magnitude = xp.abs(z)
-            e = xp.exp(-magnitude)
-            A = 0.5 + xp.sign(z) * (1 / (1 + e) - 0.5)
-            return A, xp.sum((0.5 * z + 0.5 * magnitude - z * y + xp.log1p(e)) * sample_weight) / m
-        compiled = kernels.binary_output_and_cross_entropy(z, y)
+        compiled = kernels.binary_output_and_cross_entropy(z, y) if sample_weight is None else None
         if compiled is not None:
             return compiled
         # Every step here is a cheap elementwise op or a reduction (no `where`, which costs
@@ -189,8 +184,10 @@ def output_and_cross_entropy(z, y, /, *, xp=None, sample_weight=None):
         magnitude = xp.abs(z)
         e = xp.exp(-magnitude)
         A = 0.5 + xp.sign(z) * (1 / (1 + e) - 0.5)
-        cost = xp.sum(0.5 * z + 0.5 * magnitude - z * y + xp.log1p(e)) / m
-        return A, cost
+        terms = 0.5 * z + 0.5 * magnitude - z * y + xp.log1p(e)
+        if sample_weight is not None:
+            terms = terms * sample_weight
+        return A, xp.sum(terms) / m
     shifted = shift_by_max(z, axis=-1, xp=xp)
     exps = xp.exp(shifted)
     sums = xp.sum(exps, axis=-1, keepdims=True)

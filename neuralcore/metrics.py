@@ -14,6 +14,7 @@ import numpy as np
 from array_api_compat import array_namespace
 
 from .losses import weight_column
+from .weights import relative
 
 __all__ = ["accuracy", "correct_from_logits", "predicted_index"]
 
@@ -66,9 +67,7 @@ def accuracy(y_true, y_pred, sample_weight=None) -> float:
     0.5
     """
     if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        largest = float(np.max(weights)) if weights.size else 0.0
-        if largest > 0:  # w and c * w score the same: keep the sums finite (1e308 weights) and above denormals
-            weights = weights / largest
+        # w and c * w score the same: relative weights keep the sums finite (1e308 weights) and above denormals
+        weights = relative(np.asarray(sample_weight, dtype=np.float64))
         return float(np.sum(weights * (np.asarray(y_true) == np.asarray(y_pred))) / np.sum(weights))
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))

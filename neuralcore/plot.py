@@ -176,7 +176,7 @@ def exact_checkpoints(model) -> str | None:
 
 
 def checkpoints(model, X, y, *, sample_weight=None, n: int = 50):
-    """Retrace a fitted model's training, yielding ``(iterations done, model there)`` about ``n`` times.
+    """Retrace a fitted model's training: an iterator of ``(iterations done, model there)``, about ``n`` of them.
 
     Trains a copy of ``model`` in segments with ``warm_start=True``, each
     continuing the previous one's parameters, optimizer state and shuffling
@@ -192,8 +192,8 @@ def checkpoints(model, X, y, *, sample_weight=None, n: int = 50):
     Raises
     ------
     ValueError
-        The model is not fitted, or its training cannot be retraced exactly,
-        or the retraced costs differ from ``loss_curve_`` (other data, weights
+        At the call: the model is not fitted, or its training cannot be
+        retraced exactly. While iterating: the retraced costs differ from ``loss_curve_`` (other data, weights
         not passed, a fit from ``init_params``).
     """
     total = getattr(model, "n_iter_", None)
@@ -202,7 +202,12 @@ def checkpoints(model, X, y, *, sample_weight=None, n: int = 50):
     why = exact_checkpoints(model)
     if why is not None:
         raise ValueError(f"cannot retrace this training exactly: {why}")
-    n = max(1, min(int(n), total))
+    return _retrace(model, X, y, sample_weight, max(1, min(int(n), total)))
+
+
+def _retrace(model, X, y, sample_weight, n: int):
+    """The generator of :func:`checkpoints`, once the model is known to be retraceable (its errors come at the call)."""
+    total = model.n_iter_
     # spaced geometrically: the held-out cost changes fastest early on, where overfitting starts
     bounds = np.unique(np.concatenate([[0], np.geomspace(1, total, n).round().astype(int)]))
     segment = type(model)(**{**model.get_params(), "warm_start": True, "verbose": 0})

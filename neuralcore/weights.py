@@ -86,8 +86,9 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
         except OverflowError:  # Python ints beyond float64 (10**400)
             raise ValueError(f"{name} contains NaN or infinite values (numbers too large for float64)") from None
         except (TypeError, ValueError):
-            raise TypeError(f"{name} must hold real numbers, got values such as "
-                            f"{next(iter(host.ravel()), None)!r}") from None
+            index, value = _first_not_real(host.ravel())
+            where = "" if index is None else f", got {type(value).__name__} {value!r} at index {index}"
+            raise TypeError(f"{name} must hold real numbers{where}") from None
     if host.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {host.dtype}")
     if host.ndim != 1:
@@ -103,6 +104,18 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
     if not np.any(weights > 0):
         raise ValueError(f"{name} is zero for every sample; at least one sample must have a positive weight")
     return weights
+
+
+def _first_not_real(values) -> tuple:
+    """``(index, value)`` of the first of ``values`` that ``float()`` refuses (a string, None, pandas' NA)."""
+    for index, value in enumerate(values):
+        try:
+            float(value)
+        except OverflowError:  # a number, only too large: reported as such elsewhere
+            continue
+        except (TypeError, ValueError):
+            return index, value
+    return None, None
 
 
 def check_class_weight(class_weight, name: str = "class_weight"):

@@ -1,0 +1,32 @@
+"""Review of the library code (session 4): the fixes found in the final review, each pinned by a test."""
+
+import numpy as np
+import pytest
+
+from neuralcore.weights import check_sample_weight
+
+
+class TestCheckSampleWeight:
+    @pytest.mark.parametrize("values, shown", [
+        ([1.0, "a", 2.0], "str 'a' at index 1"),
+        ([1, 2, {3}], r"set \{3\} at index 2"),
+    ])
+    def test_a_value_that_is_no_number_is_named_with_its_index(self, values, shown):
+        # an object array holding one bad entry: the message names that entry, not the first (good) one
+        with pytest.raises(TypeError, match=f"sample_weight must hold real numbers, got {shown}"):
+            check_sample_weight(np.asarray(values, dtype=object), 3)
+
+
+class TestCheckpoints:
+    def test_a_model_that_cannot_be_retraced_is_refused_at_the_call(self):
+        # checkpoints() is documented to raise for an unfitted or unretraceable model: at the call, not at the
+        # first next() of a generator the caller may never have reached (or reaches far from the cause)
+        from neuralcore import LogisticRegression
+        from neuralcore.plot import checkpoints
+
+        X, y = np.asarray([[0.0], [1.0], [2.0], [3.0]]), np.asarray([0, 0, 1, 1])
+        with pytest.raises(ValueError, match="needs a fitted model"):
+            checkpoints(LogisticRegression(), X, y)
+        fitted = LogisticRegression(solver="lbfgs", backend="numpy").fit(X, y)
+        with pytest.raises(ValueError, match="cannot retrace this training exactly: solver='lbfgs'"):
+            checkpoints(fitted, X, y)
