@@ -130,8 +130,8 @@ DATA is a built-in dataset or a data file:
   FILE.csv       a header row naming the columns, numeric features; the labels
                  in the last column or the one named by --target
   FILE.npz       NumPy arrays X and y (or those named by --x-key / --y-key)
-  FILE.h5/.hdf5  one <name>_x/<name>_y pair of datasets (or --x-key / --y-key);
-                 images (n, height, width, channels) are flattened, uint8 pixels scaled by 255"""
+  FILE.h5/.hdf5  one <name>_x/<name>_y pair of datasets (or --x-key / --y-key)
+  in .npz and .h5, images (n, height, width, channels) are flattened, uint8 pixels scaled by 255"""
 
 MODEL_HELP = """\
 MODEL is a model file written by `neuralcore train --out MODEL.npz`: the weights
@@ -204,8 +204,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="working precision (default: the data's floating dtype, else the backend's)")
     train.add_argument("--standardize", action=argparse.BooleanOptionalAction,
                        help="center and scale each feature by the mean and standard deviation of the training "
-                            "rows (default: on for .csv/.npz/.h5 features, off for images, which are scaled to "
-                            "[0, 1], and for built-in datasets)")
+                            "rows (default: on for .csv/.npz/.h5 features; off for built-in datasets and for "
+                            "images, whose uint8 pixels are scaled to [0, 1] and other pixels used as they are)")
     _data_options(train)
     train.add_argument("--out", type=_path, metavar="MODEL.npz", help="save the trained model")
     train.add_argument("--plot", type=_path, metavar="FIGURE.png",

@@ -16,6 +16,8 @@ import neuralcore as nc
 from neuralcore import kernels, logistic, metrics, network
 from neuralcore.device import backend_of, resolve_backend, to_backend, to_numpy, to_numpy_dtype
 
+from .test_warm_start import _arrays  # the arrays of a nested state
+
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(30, 3))
 Y2 = (X[:, 0] + 0.5 * RNG.normal(size=30) > 0).astype(int)
@@ -32,14 +34,6 @@ def quiet_fit(model, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.ConvergenceWarning)
         return model.fit(*args, **kwargs)
-
-
-def leaves(tree):
-    if isinstance(tree, dict):
-        return [leaf for value in tree.values() for leaf in leaves(value)]
-    if isinstance(tree, (tuple, list)):
-        return [leaf for value in tree for leaf in leaves(value)]
-    return [tree] if hasattr(tree, "dtype") and hasattr(tree, "shape") else []
 
 
 def tolerance(case):
@@ -138,13 +132,13 @@ class TestFloat32EverywhereWithWeights:
         model = MODELS["two_layer"](max_iter=2, warm_start=True, backend=backend_case.spec, **kw)
         quiet_fit(model, Xb, Y3, wb)
         model.to(backend_case.other_spec)  # the state travels with the parameters (in their dtype), and back
-        for value in (*model.params_.values(), *leaves(model._optimizer_state[1])):
+        for value in (*model.params_.values(), *_arrays(model._optimizer_state[1])):
             assert str(backend_of(value)) == str(resolve_backend(backend_case.other_spec))
             assert to_numpy_dtype(value.dtype).name == backend_case.dtype
         model.to(backend_case.spec)
         quiet_fit(model, Xb, Y3, wb)
         model.partial_fit(Xb, Y3, sample_weight=wb)
-        for value in (*model.params_.values(), *leaves(model._optimizer_state[1])):
+        for value in (*model.params_.values(), *_arrays(model._optimizer_state[1])):
             backend_case.assert_on_case(value)
         once = quiet_fit(MODELS["two_layer"](max_iter=5, backend="numpy", **kw), X, Y3, W)
         rtol, atol = tolerance(backend_case)

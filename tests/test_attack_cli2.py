@@ -11,6 +11,7 @@ from neuralcore import device as nc_device
 from neuralcore.persistence import load
 
 from .cli_helpers import cli
+from .test_persistence import _rewrite
 
 RNG = np.random.default_rng(7)
 N = 60
@@ -67,20 +68,11 @@ class TestHugeAndTinyColumns:
 
 
 class TestTamperedModelFiles:
-    @staticmethod
-    def _rewrite(path, change):
-        with np.load(path) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        document = json.loads(arrays["metadata"].tobytes())
-        change(document)
-        arrays["metadata"] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
-        np.savez(path, **arrays)
-
     def test_attack_class_weight_pairs_naming_a_label_twice_are_refused(self, tmp_path):
         path = tmp_path / "m.npz"
         nc.LogisticRegression(max_iter=3, class_weight={0: 1.0, 1: 2.0}).fit(_columns("float64")[:, :1], LABELS).save(path)
         assert load(path).class_weight == {0: 1.0, 1: 2.0}
-        self._rewrite(path, lambda d: d["hyperparameters"].update(class_weight=[[0, 1.0], [0, 2.0]]))
+        _rewrite(path, lambda arrays, d: d["hyperparameters"].update(class_weight=[[0, 1.0], [0, 2.0]]))
         with pytest.raises(ValueError, match="class_weight.*0.*twice"):
             load(path)
 
@@ -169,7 +161,7 @@ class TestTamperedCommandLineMetadata:
             "preprocessing-not-a-dict", "feature-names-not-a-list", "target-not-a-name"])
     def test_attack_invalid_metadata_is_refused_naming_the_model_file(self, image_model, capsys, change, match):
         model_file, data = image_model
-        TestTamperedModelFiles._rewrite(model_file, lambda document: change(document["metadata"]))
+        _rewrite(model_file, lambda arrays, document: change(document["metadata"]))
         for command in ("predict", "evaluate"):
             status, out, err = cli(capsys, command, model_file, data)
             assert status == 1 and out == "", (command, out, err)

@@ -31,12 +31,11 @@ import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ERROR = "neuralcore: error: "
 OPTIONAL = ("matplotlib", "h5py", "tqdm", "dask", "distributed", "pandas", "scipy", "sklearn", "torch", "cupy",
             "array_api_strict", "jax", "hypothesis", "joblib", "threadpoolctl")
 NO_SKLEARN = ("sklearn", "scipy", "pandas", "joblib", "threadpoolctl")
 
-from .test_attack_env import BLOCKER  # noqa: E402  (one import blocker for both environment attacks)
+from .test_attack_env import BLOCKER, one_error  # noqa: E402  (one import blocker and error check for both)
 
 
 @pytest.fixture
@@ -60,13 +59,6 @@ def run(tmp_path):
 
     _run.work = work
     return _run
-
-
-def one_error(status, err, match):
-    lines = err.strip().splitlines()
-    assert status == 1, (status, err)
-    assert len(lines) == 1 and lines[0].startswith(ERROR), err
-    assert match in lines[0], lines[0]
 
 
 def write_csv(path, n=60):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import neuralcore as nc
-from neuralcore.device import backend_of, to_numpy
+from neuralcore.device import backend_of, resolve_backend, to_numpy, to_numpy_dtype
 
 da = pytest.importorskip("dask.array")
 xs = pytest.importorskip("array_api_strict")
@@ -242,18 +242,19 @@ class TestRetracedCheckpoints:
             list(checkpoints(model, X, Y, n=4))
 
 
-def test_attack_warm_fit_on_host_data_stays_on_the_model_s_device():
-    # a model moved to array-api-strict's device1 (the stand-in for a second GPU), then warm-fitted on host
+def test_attack_warm_fit_on_host_data_stays_on_the_model_s_device(backend_case):
+    # a model moved to another device (array-api-strict's device1 for the NumPy cases), then warm-fitted on host
     # data: it trains where it is, as predict puts host data there (it used to move back to NumPy)
-    pytest.importorskip("array_api_strict")
     from neuralcore.datasets import make_moons
 
     X, y = make_moons(n_samples=60, random_state=0)
-    model = nc.TwoLayerNet(3, max_iter=5, warm_start=True, random_state=0, backend="numpy").fit(X, y)
-    model.set_params(backend=None).to("array_api_strict:device1")
+    there = resolve_backend(backend_case.other_spec if backend_case.name == "numpy" else backend_case.spec)
+    model = nc.TwoLayerNet(3, max_iter=5, warm_start=True, random_state=0, backend="numpy", dtype=backend_case.dtype)
+    model.fit(X, y).set_params(backend=None).to(str(there))
     model.fit(X, y)
-    assert model.backend_ == "array_api_strict"
-    assert all("device1" in str(backend_of(v)) for v in model.params_.values())
+    assert model.backend_ == there.name
+    for value in model.params_.values():
+        assert str(backend_of(value)) == str(there) and to_numpy_dtype(value.dtype).name == backend_case.dtype
     assert len(model.loss_curve_) == 10
     model.set_params(backend="numpy").fit(X, y)  # said explicitly: it moves
     assert model.backend_ == "numpy"

@@ -14,18 +14,12 @@ import pytest
 import neuralcore as nc
 from neuralcore import device as nc_device
 
+from .test_warm_start import _arrays  # the arrays of a nested state
+
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(48, 3))
 Y = (X[:, 0] - 0.5 * X[:, 2] > 0).astype(int)
 Y3 = np.asarray(["a", "b", "c"])[np.argmax(X, axis=1)]
-
-
-def _leaves(tree):
-    if isinstance(tree, dict):
-        return [a for v in tree.values() for a in _leaves(v)]
-    if isinstance(tree, (tuple, list)):
-        return [a for v in tree for a in _leaves(v)]
-    return [tree] if hasattr(tree, "shape") else []
 
 
 def _dtype(model) -> str:
@@ -44,7 +38,7 @@ class TestWarmFitKeepsTheModelsDtype:
         assert _dtype(model) == backend_case.dtype
         model.fit(backend_case.asarray(X, dtype=other), Y)
         assert _dtype(model) == backend_case.dtype and model.n_iter_ == 4
-        assert all(nc_device.to_numpy_dtype(a.dtype).name == backend_case.dtype for a in _leaves(model._optimizer_state))
+        assert all(nc_device.to_numpy_dtype(a.dtype).name == backend_case.dtype for a in _arrays(model._optimizer_state))
         model.partial_fit(backend_case.asarray(X, dtype=other), Y)
         assert _dtype(model) == backend_case.dtype and model.n_iter_ == 5
 
@@ -109,7 +103,7 @@ class TestWarmFitNeverWritesIntoTheFittedState:
         kw = {"optimizer": optimizer, "batch_size": batch_size, "learning_rate": 0.1, "random_state": 0}
         Xb = backend_case.asarray(X)
         model = nc.NeuralNet((4,), max_iter=2, warm_start=True, **kw).fit(Xb, Y)
-        params, state = dict(model.params_), _leaves(model._optimizer_state)
+        params, state = dict(model.params_), _arrays(model._optimizer_state)
         copies = [nc_device.to_numpy(a).copy() for a in [*params.values(), *state]]
         model.fit(Xb, Y)
         model.partial_fit(Xb, Y)

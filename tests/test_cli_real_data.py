@@ -248,6 +248,7 @@ class TestHeldOutPlot:
                 np.testing.assert_array_equal(points[-1][1].params_[key], value)
             np.testing.assert_array_equal(points[-1][1].loss_curve_, model.loss_curve_)
 
+    @pytest.mark.filterwarnings("ignore:training stopped at max_iter")  # the tol=1e-3 model: stopped by max_iter=5
     def test_refuses_what_it_cannot_retrace(self):
         from neuralcore.plot import checkpoints
 
@@ -310,6 +311,7 @@ class TestHeldOutPlot:
 
 
 class TestClassWeight:
+    @pytest.mark.filterwarnings("ignore:X does not have valid feature names")  # an array, as the README says
     def test_balanced_class_weight_reaches_the_model_and_its_file(self, capsys, tmp_path):
         from neuralcore import load
 
