@@ -204,8 +204,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="working precision (default: the data's floating dtype, else the backend's)")
     train.add_argument("--standardize", action=argparse.BooleanOptionalAction,
                        help="center and scale each feature by the mean and standard deviation of the training "
-                            "rows (default: on for .csv/.npz/.h5 features; off for built-in datasets and for "
-                            "images, whose uint8 pixels are scaled to [0, 1] and other pixels used as they are)")
+                            "rows (default: on for .csv/.npz/.h5 features, images of float pixels included; off "
+                            "for built-in datasets and for images of uint8 pixels, which are scaled to [0, 1])")
     _data_options(train)
     train.add_argument("--out", type=_path, metavar="MODEL.npz", help="save the trained model")
     train.add_argument("--plot", type=_path, metavar="FIGURE.png",
@@ -438,13 +438,16 @@ def _standardization(args, data, work=None):
     (the statistics are computed here first, in the working dtype ``work``, so a failure comes before any output)."""
     is_file = not data.source.startswith("built-in ")
     images = bool(data.preprocessing) and data.preprocessing.get("kind") == "images"
-    wanted = args.standardize if args.standardize is not None else (is_file and not images)
+    # uint8 pixels are scaled to [0, 1] (the course's preprocessing) and keep it; pixels of any other dtype
+    # come unscaled (0-255 floats, say) and are standardized like any other features of a file
+    scaled_images = images and bool(data.preprocessing.get("scale"))
+    wanted = args.standardize if args.standardize is not None else (is_file and not scaled_images)
     if not wanted:
         if args.standardize is False:
             return False, "features used as they are (--no-standardize)"
-        if is_file and images:
-            scaled = f", scaled by 1/{data.preprocessing['scale']}" if data.preprocessing.get("scale") else ""
-            return False, f"features used as they are: image pixels, flattened{scaled} (--standardize to standardize them)"
+        if is_file and scaled_images:
+            return False, (f"features used as they are: image pixels, flattened, scaled by "
+                           f"1/{data.preprocessing['scale']} (--standardize to standardize them)")
         return False, None  # built-in datasets: as they always were, and nothing said
     if work is not None:
         # only a column whose largest value times the number of rows passes the dtype's largest can overflow

@@ -18,12 +18,17 @@ def _help(command):
     return " ".join(next(a for a in _parser()._actions if a.dest == "command").choices[command].format_help().split())
 
 
-def test_float_images_are_neither_scaled_nor_standardized_as_the_help_says(capsys, tmp_path):
-    images = np.random.default_rng(0).uniform(0, 255, size=(20, 2, 2, 3))  # float pixels: no scale is guessed
+def test_float_images_are_standardized_by_default_as_the_help_says(capsys, tmp_path):
+    # float pixels (0-255): no scale is guessed, so they are standardized like any features of a file (unscaled,
+    # gradient descent at the default rate trained them to 50%); uint8 pixels keep the course's 1/255
+    images = np.random.default_rng(0).uniform(0, 255, size=(20, 2, 2, 3))
     np.savez(tmp_path / "images.npz", X=images, y=np.arange(20) % 2)
     status, out, _ = cli(capsys, "train", tmp_path / "images.npz", "--iterations", "2", "--quiet", "--backend", "numpy")
-    assert status == 0 and "features used as they are: image pixels, flattened (--standardize" in out
-    assert "other pixels used as they are" in _help("train")
+    assert status == 0 and "standardized 12 features" in out
+    np.savez(tmp_path / "pixels.npz", X=images.astype(np.uint8), y=np.arange(20) % 2)
+    status, out, _ = cli(capsys, "train", tmp_path / "pixels.npz", "--iterations", "2", "--quiet", "--backend", "numpy")
+    assert status == 0 and "features used as they are: image pixels, flattened, scaled by 1/255" in out
+    assert "images of float pixels included" in _help("train") and "images of uint8 pixels" in _help("train")
 
 
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
