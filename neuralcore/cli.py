@@ -356,7 +356,7 @@ def _train(args) -> int:
         try:
             model.fit(data.X, data.y)
         except DivergenceError as error:  # its advice in the flags' words; its .params mean nothing here
-            raise ValueError(_in_flags(str(error).split(" The last parameters within")[0])) from None
+            raise ValueError(_in_flags(error.summary)) from None
     seconds = time.perf_counter() - start
     for warning in caught:
         print(f"neuralcore: warning: {_in_flags(str(warning.message))}", file=sys.stderr)  # the flags' words

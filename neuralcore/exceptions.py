@@ -56,20 +56,25 @@ class DivergenceError(FloatingPointError):
         How many iterations (epochs) led to ``params``.
     loss_curve : list of float
         The accepted (finite, within the bound) costs up to, not including, ``iteration``.
+    summary : str
+        The message without its sentence about ``.params`` (what happened and the advice), for
+        interfaces where the parameters cannot be reached (the command line).
     """
 
-    def __init__(self, message: str, *, iteration: int, params: dict, loss_curve: list, n_iter: int | None = None):
+    def __init__(self, message: str, *, iteration: int, params: dict, loss_curve: list, n_iter: int | None = None,
+                 summary: str | None = None):
         super().__init__(message)
         self.iteration = iteration
         self.params = params
         self.loss_curve = loss_curve
         self.n_iter = max(iteration - 1, 0) if n_iter is None else n_iter
+        self.summary = message if summary is None else summary
 
     def __reduce__(self):
         # keyword-only arguments: the default reduction (args only) cannot rebuild the error, and
         # joblib (GridSearchCV(n_jobs=2)) pickles a worker's exception back to the parent
         fields = {"iteration": self.iteration, "params": self.params, "loss_curve": self.loss_curve,
-                  "n_iter": self.n_iter}
+                  "n_iter": self.n_iter, "summary": self.summary}
         return _rebuild_divergence, (str(self), fields, self.__dict__)
 
 

@@ -388,37 +388,33 @@ def _divergence(index, params, loss_curve, *, n_iter, full_batch=True, cost=math
                 final=False):
     last = f"last accepted cost {loss_curve[-1]:.6g}" if loss_curve else f"starting cost {start_cost:.6g}"
     advice = "try a smaller learning_rate (or scale the features)"
+    kept = None  # what the error's .params hold (a Python caller's business: the command line leaves it out)
     if final:
-        message = (
-            f"training diverged: the last update of iteration {index - 1 if full_batch else index} made the "
-            f"parameters NaN or infinite; {advice}. The parameters before that update are kept in this error's "
-            ".params"
-        )
+        summary = (f"training diverged: the last update of iteration {index - 1 if full_batch else index} made the "
+                   f"parameters NaN or infinite; {advice}")
+        kept = "The parameters before that update are kept in this error's .params"
     elif math.isfinite(cost) and cost > limit:
-        message = (
+        summary = (
             f"training diverged: the cost exploded to {cost:.3g} at iteration {index}, above "
             f"max({EXPLOSION_FACTOR:g} x starting cost, starting cost + {EXPLOSION_MARGIN:g}) = {limit:.4g} "
-            f"({last}); {advice}. The last parameters within the bound are kept in this error's .params"
+            f"({last}); {advice}"
         )
+        kept = "The last parameters within the bound are kept in this error's .params"
     elif index == 0 and full_batch:
-        message = (
-            "training diverged: the cost at the starting parameters is not finite "
-            "(check the input scale and the initial parameters)"
-        )
+        summary = ("training diverged: the cost at the starting parameters is not finite "
+                   "(check the input scale and the initial parameters)")
     elif index == 0:
         # mini-batches: epoch 0's cost is the mean of its batches' costs, each after the previous batch's
         # update, so the starting parameters may well have a finite cost
-        message = (
-            "training diverged: the cost became NaN or infinite during epoch 0 (the first pass over the data); "
-            "try a smaller learning_rate, or check the input scale and the initial parameters. "
-            "The starting parameters are kept in this error's .params"
-        )
+        summary = ("training diverged: the cost became NaN or infinite during epoch 0 (the first pass over the data); "
+                   "try a smaller learning_rate, or check the input scale and the initial parameters")
+        kept = "The starting parameters are kept in this error's .params"
     else:
-        message = (
-            f"training diverged: the cost became NaN or infinite at iteration {index} ({last}); {advice}. "
-            "The last finite parameters are kept in this error's .params"
-        )
-    return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve), n_iter=n_iter)
+        summary = f"training diverged: the cost became NaN or infinite at iteration {index} ({last}); {advice}"
+        kept = "The last finite parameters are kept in this error's .params"
+    message = summary if kept is None else f"{summary}. {kept}"
+    return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve), n_iter=n_iter,
+                           summary=summary)
 
 
 class _Stopping:

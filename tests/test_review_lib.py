@@ -30,3 +30,18 @@ class TestCheckpoints:
         fitted = LogisticRegression(solver="lbfgs", backend="numpy").fit(X, y)
         with pytest.raises(ValueError, match="cannot retrace this training exactly: solver='lbfgs'"):
             checkpoints(fitted, X, y)
+
+
+def test_divergence_summary_leaves_out_the_params_sentence_for_every_kind():
+    # the command line shows error.summary: no variant may leak "this error's .params" (it used to cut the message
+    # at one variant's wording only)
+    import pickle
+
+    from neuralcore.train import _divergence
+
+    cases = [dict(index=3, cost=float("nan")), dict(index=3, cost=1e9, limit=10.0), dict(index=0, full_batch=False),
+             dict(index=2, final=True), dict(index=0)]
+    for case in cases:
+        error = _divergence(params={}, loss_curve=[0.5, 0.4], n_iter=1, start_cost=0.7, **case)
+        assert ".params" not in error.summary and str(error).startswith(error.summary), case
+        assert pickle.loads(pickle.dumps(error)).summary == error.summary
