@@ -141,7 +141,9 @@ def sklearn_compatible(cls: type) -> type:
 
     Examples
     --------
-    >>> raise sklearn_compatible(NotFittedError)("call fit first")  # doctest: +SKIP
+    >>> error = sklearn_compatible(NotFittedError)("call fit first")  # what a raise site raises
+    >>> isinstance(error, NotFittedError), error.__class__.__name__
+    (True, 'NotFittedError')
     """
     if cls.__name__ not in _TWINNED or "sklearn.exceptions" not in sys.modules:
         return cls

@@ -99,7 +99,12 @@ class MetadataRequester:
 
         Examples
         --------
-        >>> model = LogisticRegression().set_fit_request(sample_weight=True)  # doctest: +SKIP
+        >>> import sklearn
+        >>> from neuralcore import LogisticRegression
+        >>> with sklearn.config_context(enable_metadata_routing=True):
+        ...     model = LogisticRegression().set_fit_request(sample_weight=True)
+        ...     model.get_metadata_routing().fit.requests["sample_weight"]
+        True
         """
         return self._set_request("fit", args, requests)
 
