@@ -52,6 +52,7 @@ from .metrics import accuracy, predicted_index
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
 from .routing import MetadataRequester
 from .scaling import check_statistics, fit_statistics, standardize
+from .progress import Verbosity
 from .train import train
 from .weights import check_class_weight, check_sample_weight, class_index, class_weights, effective_weights
 from .validation import (
@@ -416,6 +417,7 @@ class BaseClassifier(MetadataRequester):
                 optimizer_state = _map_arrays(optimizer_state, lambda a: _onto(data, {"a": a})["a"])
             try:
                 result = self._fit_params(params, data, validation, rng, partial=partial,
+                                          first_epoch=0 if previous is None else len(previous["loss_curve_"]),
                                           optimizer_state=optimizer_state)
             except DivergenceError as error:
                 self._set_fitted(params_=error.params, **_history(previous, error.loss_curve, error.n_iter, None, None),
@@ -461,11 +463,12 @@ class BaseClassifier(MetadataRequester):
         settings, state = carried
         return state if _same(settings, self._optimizer_settings()) else None
 
-    def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None):
+    def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None, first_epoch=0):
         """Train ``params`` on the source ``data``; returns a :class:`~neuralcore.train.TrainResult`.
 
         ``partial``: one epoch, no stopping rule (``partial_fit``); ``optimizer_state``: the state to
-        continue from (None: fresh).
+        continue from (None: fresh); ``first_epoch``: the number the printed lines start from (a warm
+        fit's continue the history's).
         """
         return train(
             self._steps(data),
@@ -477,7 +480,7 @@ class BaseClassifier(MetadataRequester):
             tol=None if partial else self.tol,
             n_iter_no_change=self.n_iter_no_change,
             validation=None if validation is None else validation.accuracy(self._logits),
-            verbose=self.verbose,
+            verbose=Verbosity(self.verbose, first=first_epoch),
             optimizer_state=optimizer_state,
         )
 

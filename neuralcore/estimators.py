@@ -250,10 +250,10 @@ class LogisticRegression(BaseClassifier):
             raise AttributeError(f"partial_fit trains one epoch of the training loop, which is solver='gd'; this "
                                  f"{type(self).__name__} has solver={self.solver!r} (use fit, or solver='gd')")
 
-    def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None):
+    def _fit_params(self, params, data, validation, rng, *, partial=False, optimizer_state=None, first_epoch=0):
         if self.solver == "gd":
             return super()._fit_params(params, data, validation, rng, partial=partial,
-                                       optimizer_state=optimizer_state)
+                                       optimizer_state=optimizer_state, first_epoch=first_epoch)
         if validation is not None:
             raise ValueError(f"eval_set applies to solver='gd', not to solver={self.solver!r}")
         result = solve(self.solver, params, data, alpha=float(self.alpha), max_iter=self.max_iter, tol=self.tol)

@@ -20,19 +20,22 @@ class Verbosity(NamedTuple):
     ``level``: 0 silent, 1 a progress bar, 2 the course's lines; ``print_every``:
     epochs between two lines (default: see
     :func:`neuralcore.train.default_print_every`); ``stream``: where the lines
-    go (default: standard output).
+    go (default: standard output); ``first``: the number the first epoch is
+    printed with (a warm fit continues the numbering of ``loss_curve_``).
     """
 
     level: int = 0
     print_every: int | None = None
     stream: TextIO | None = None
+    first: int = 0
 
 
 class Progress:
     """Reports epochs as they finish and costs as they are read back."""
 
-    def __init__(self, total: int, *, verbose: int, print_every: int, full_batch: bool, stream=None):
+    def __init__(self, total: int, *, verbose: int, print_every: int, full_batch: bool, stream=None, first: int = 0):
         self.stream = sys.stdout if stream is None else stream
+        self.first = int(first)  # added to the printed numbers: a warm fit's lines continue the history's
         self.print_every = max(1, int(print_every))
         self.unit = "iteration" if full_batch else "epoch"
         self.bar = None
@@ -54,7 +57,7 @@ class Progress:
         if self.bar is not None and costs:
             self.bar.set_postfix(cost=f"{costs[-1]:.6f}", refresh=False)
         if self.lines:
-            for index, cost in enumerate(costs, start=first):
+            for index, cost in enumerate(costs, start=first + self.first):
                 if index % self.print_every == 0:
                     print(f"Cost after {self.unit} {index}: {cost:f}", file=self.stream, flush=True)
 

@@ -194,7 +194,7 @@ def train(
     rng = np.random.default_rng() if rng is None else rng
     watcher = _Stopping(tol, n_iter_no_change, has_validation=validation is not None)
     progress = Progress(max_iter, verbose=verbose.level, print_every=print_every, full_batch=full_batch,
-                        stream=verbose.stream)
+                        stream=verbose.stream, first=verbose.first)
     state = optimizer.init(params) if optimizer_state is None else optimizer_state
     # the states of the epochs inside a block are kept only where a stopping rule may return one of them
     keep_states = tol is not None or validation is not None

@@ -353,3 +353,20 @@ class TestFittedStateContract:
         for key in start:
             np.testing.assert_array_equal(loaded.params_[key], fresh.params_[key])
         assert loaded.n_iter_ == 2 * N and loaded.loss_curve_ == model.loss_curve_ + fresh.loss_curve_
+
+
+def test_printed_lines_continue_the_history_s_numbering(capsys):
+    # verbose=2 prints the course's lines; a warm fit and partial_fit number them as loss_curve_ does
+    model = nc.LogisticRegression(learning_rate=0.1, max_iter=20, warm_start=True, verbose=2, backend="numpy")
+    model.fit(X, Y)
+    first = capsys.readouterr().out
+    model.fit(X, Y)
+    second = capsys.readouterr().out
+    assert "Cost after iteration 0:" in first and "Cost after iteration 10:" in first
+    assert "Cost after iteration 20:" in second and "Cost after iteration 30:" in second
+    assert "iteration 0:" not in second
+    # the printed cost is the history's entry of that number
+    line = next(line for line in second.splitlines() if line.startswith("Cost after iteration 30:"))
+    assert float(line.split(": ")[1]) == pytest.approx(model.loss_curve_[30], abs=5e-7)
+    model.partial_fit(X, Y)
+    assert capsys.readouterr().out.startswith("Cost after iteration 40:")
