@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .datasets import BUILTIN, load_builtin
+from .validation import stratified_split as _stratified
 
 __all__ = ["Dataset", "apply_preprocessing", "flatten_images", "load_csv",
            "load_data", "load_hdf5", "load_npz", "stratified_split"]
@@ -503,18 +504,14 @@ def stratified_split(y, test_fraction: float, *, seed: int = 0, name: str = "tes
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{name}: the labels must be one value per sample, got shape {y.shape}")
-    rng = np.random.default_rng(seed)
     classes, codes = np.unique(y, return_inverse=True)
-    train, test = [], []
-    for code, label in enumerate(classes):
-        rows = np.flatnonzero(codes == code)
-        if rows.size < 2:
-            raise ValueError(f"{name}: class {label.item() if isinstance(label, np.generic) else label!r} has "
-                             f"{rows.size} sample; a split needs at least 2 of each class (one to train on, one to "
-                             "test on): use more data, or give a separate test file")
-        n_test = min(max(int(round(test_fraction * rows.size)), 1), rows.size - 1)
-        rows = rng.permutation(rows)
-        test.append(rows[:n_test])
-        train.append(rows[n_test:])
-    return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)
+    counts = np.bincount(codes, minlength=classes.shape[0])
+    if np.any(counts < 2):
+        label = classes[int(np.argmax(counts < 2))]
+        raise ValueError(f"{name}: class {label.item() if isinstance(label, np.generic) else label!r} has "
+                         f"1 sample; a split needs at least 2 of each class (one to train on, one to "
+                         "test on): use more data, or give a separate test file")
+    # the library's split (validation_fraction's), each class clamped to at least one row on each side
+    train, test = _stratified(codes, test_fraction, np.random.default_rng(seed), clamp=True)
+    return train.astype(np.int64), test.astype(np.int64)
 

@@ -383,15 +383,21 @@ def encode_labels(y: np.ndarray, classes: np.ndarray | None = None, name: str = 
     return classes, np.eye(classes.shape[0], dtype=dtype)[index]
 
 
-def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Generator, classes=None):
+def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Generator, classes=None, *,
+                     clamp: bool = False):
     """Indices ``(train, validation)``: ``fraction`` of each class to validation, drawn from ``rng``.
 
-    ``y_index`` holds class indices; ``classes`` names them in messages.
+    ``y_index`` holds class indices; ``classes`` names them in messages. Each
+    class gives ``round(fraction * n_class)`` rows; where that leaves either
+    side empty, an error, or with ``clamp`` at least one row on each side (a
+    class of one row is still an error). Both index arrays are sorted.
     """
     train, held_out = [], []
     for label in np.unique(y_index):
         members = rng.permutation(np.flatnonzero(y_index == label))
         n_val = int(round(fraction * members.shape[0]))
+        if clamp:
+            n_val = min(max(n_val, 1), members.shape[0] - 1)
         if n_val < 1 or n_val >= members.shape[0]:
             raise ValueError(
                 f"validation_fraction={fraction} leaves class {label if classes is None else classes[label]!r} with {members.shape[0] - n_val} training and "

@@ -45,3 +45,19 @@ def test_divergence_summary_leaves_out_the_params_sentence_for_every_kind():
         error = _divergence(params={}, loss_curve=[0.5, 0.4], n_iter=1, start_cost=0.7, **case)
         assert ".params" not in error.summary and str(error).startswith(error.summary), case
         assert pickle.loads(pickle.dumps(error)).summary == error.summary
+
+
+def test_one_stratified_split_rule_for_the_command_line_and_validation_fraction():
+    # loaders.stratified_split (--test-fraction) is the library's split with each class clamped to at least one
+    # row on each side; without the clamp a class too small for the fraction is an error, as validation_fraction's
+    from neuralcore.loaders import stratified_split as cli_split
+    from neuralcore.validation import stratified_split
+
+    y = np.array([0] * 9 + [1] * 3 + [2] * 2)
+    train, test = cli_split(y, 0.1, seed=4)
+    assert [int(np.sum(y[test] == k)) for k in range(3)] == [1, 1, 1]  # round(0.1 * 3) = 0, clamped to 1
+    expected = stratified_split(y, 0.1, np.random.default_rng(4), clamp=True)
+    np.testing.assert_array_equal(train, expected[0])
+    np.testing.assert_array_equal(test, expected[1])
+    with pytest.raises(ValueError, match="each needs at least one"):
+        stratified_split(y, 0.1, np.random.default_rng(4))
