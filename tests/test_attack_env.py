@@ -45,27 +45,30 @@ BLOCKER = textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def run(tmp_path):
-    """Run ``python [flags] -m neuralcore ARGS`` (or ``-c CODE``) in ``tmp_path/work`` with some imports blocked."""
+def subprocess_runner(tmp_path):
+    """Run ``python [flags] -m neuralcore ARGS`` (or ``-c CODE``) in ``tmp_path/work`` with some imports blocked.
+
+    ``path`` is the neuralcore to import (this checkout unless an installed copy is named).
+    """
     blocker = tmp_path / "blocker"
     blocker.mkdir()
     (blocker / "sitecustomize.py").write_text(BLOCKER)
     work = tmp_path / "work"
     work.mkdir()
 
-    def _run(*args, block=(), broken=(), flags=(), env=None, unset=(), code=None, script=None, **kwargs):
+    def _run(*args, block=(), broken=(), flags=(), env=None, unset=(), code=None, script=None, path=ROOT, **kwargs):
         for name in broken:  # installed but failing at import (a half-upgraded or mismatched package)
             (blocker / name).mkdir(exist_ok=True)
             (blocker / name / "__init__.py").write_text(f"raise RuntimeError('{name} is broken here')\n")
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("NEURALCORE_") and k not in unset}
-        environment.update(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), NC_TEST_BLOCK=",".join(block))
+        environment = {k: v for k, v in os.environ.items()
+                       if not k.startswith(("NEURALCORE_", "PYTHONWARNINGS")) and k not in unset}
+        environment.update(PYTHONPATH=os.pathsep.join([str(blocker), str(path)]), NC_TEST_BLOCK=",".join(block))
         environment.update(env or {})
         program = ["-c", code] if code is not None else [str(ROOT / "examples" / script)] if script else ["-m", "neuralcore"]
         command = [sys.executable, *flags, *program, *args]
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
-        result = subprocess.run(command, cwd=kwargs.pop("cwd", work), env=environment, timeout=120, **kwargs)
+        result = subprocess.run(command, cwd=kwargs.pop("cwd", work), env=environment, timeout=180, **kwargs)
         out = result.stdout.decode("utf-8", "replace") if result.stdout is not None else ""
         err = result.stderr.decode("utf-8", "replace") if result.stderr is not None else ""
         assert "Traceback" not in err, err
@@ -73,6 +76,11 @@ def run(tmp_path):
 
     _run.work = work
     return _run
+
+
+@pytest.fixture
+def run(tmp_path):
+    return subprocess_runner(tmp_path)
 
 
 def one_error(status, err, match):

@@ -19,7 +19,6 @@ Missing packages are simulated in a subprocess whose ``sitecustomize`` refuses t
 
 from __future__ import annotations
 
-import os
 import pathlib
 import pickle
 import shutil
@@ -35,30 +34,12 @@ OPTIONAL = ("matplotlib", "h5py", "tqdm", "dask", "distributed", "pandas", "scip
             "array_api_strict", "jax", "hypothesis", "joblib", "threadpoolctl")
 NO_SKLEARN = ("sklearn", "scipy", "pandas", "joblib", "threadpoolctl")
 
-from .test_attack_env import BLOCKER, one_error  # noqa: E402  (one import blocker and error check for both)
+from .test_attack_env import one_error, subprocess_runner  # noqa: E402  (one runner and error check for both)
 
 
 @pytest.fixture
 def run(tmp_path):
-    """Run ``python -m neuralcore ARGS`` (or ``-c CODE``) in ``tmp_path/work`` with some imports blocked."""
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(BLOCKER)
-    work = tmp_path / "work"
-    work.mkdir()
-
-    def _run(*args, block=(), env=None, code=None, path=ROOT, cwd=None):
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("NEURALCORE_", "PYTHONWARNINGS"))}
-        environment.update(PYTHONPATH=os.pathsep.join([str(blocker), str(path)]), NC_TEST_BLOCK=",".join(block))
-        environment.update(env or {})
-        program = ["-c", code] if code is not None else ["-m", "neuralcore"]
-        result = subprocess.run([sys.executable, *program, *args], cwd=cwd or work, env=environment, timeout=180,
-                                capture_output=True, text=True, encoding="utf-8", errors="replace")
-        assert "Traceback" not in result.stderr, result.stderr
-        return result.returncode, result.stdout, result.stderr
-
-    _run.work = work
-    return _run
+    return subprocess_runner(tmp_path)
 
 
 def write_csv(path, n=60):
