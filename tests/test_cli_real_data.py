@@ -7,6 +7,7 @@ exported to CSV, trained with ``neuralcore train FILE --target target
 """
 
 import json
+import pathlib
 import warnings
 
 import numpy as np
@@ -68,6 +69,26 @@ class TestAcceptance:
             reference = linear_model.LogisticRegression().fit(X[train], y[train]).score(X[test], y[test])
         assert summary["test_accuracy"] >= reference - 0.02, (summary["test_accuracy"], reference)
         assert summary["standardization"]["fitted_on_rows"] == len(train)
+
+    def test_the_readme_table_is_what_the_commands_give(self, capsys, real_csv):
+        linear_model = pytest.importorskip("sklearn.linear_model")
+        lines = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").splitlines()
+        header = lines.index("| test accuracy (`--test-fraction 0.25`, seed 0) | breast cancer | wine |")
+        shown = [[cell.strip() for cell in line.strip("|").split("|")[1:]] for line in lines[header + 2:header + 5]]
+        given = [[], [], []]
+        for name in ("breast_cancer", "wine"):
+            for row, flags in enumerate(([], ["--no-standardize"])):
+                status, out, _ = cli(capsys, "train", real_csv[name], "--target", "target", "--test-fraction", "0.25",
+                                     *flags, "--json", "--backend", "numpy")
+                assert status == 0
+                given[row].append(f"{100 * json.loads(out)['test_accuracy']:.2f}%")
+            X, y, _ = load_csv(real_csv[name], target="target")
+            train, test = stratified_split(y, 0.25, seed=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reference = linear_model.LogisticRegression().fit(X[train], y[train]).score(X[test], y[test])
+            given[2].append(f"{100 * reference:.2f}%")
+        assert shown == given
 
 
 class TestStandardize:
