@@ -77,6 +77,14 @@ class TestTamperedModelFiles:
             load(path)
 
 
+def _trained(capsys, tmp_path, csv_text):
+    """The model file the command line trains (3 iterations) on a CSV file holding ``csv_text``."""
+    train, model_file = tmp_path / "train.csv", tmp_path / "m.npz"
+    train.write_text(csv_text)
+    assert cli(capsys, "train", train, "--iterations", "3", "--quiet", "--out", model_file)[0] == 0
+    return model_file
+
+
 class TestLabelsThatAreNotValues:
     @pytest.mark.parametrize("bad", ["1e400", "nan", "-inf"])
     def test_attack_nan_or_infinite_labels_fail_before_any_output_naming_the_file(self, tmp_path, capsys, bad):
@@ -88,22 +96,18 @@ class TestLabelsThatAreNotValues:
         assert str(data) in err and "'label'" in err and "sample 2" in err, err
 
     def test_attack_predict_ignores_a_label_column_of_nan_it_does_not_use(self, tmp_path, capsys):
-        train, new = tmp_path / "train.csv", tmp_path / "new.csv"
-        train.write_text("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+        model_file = _trained(capsys, tmp_path, "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+        new = tmp_path / "new.csv"
         new.write_text("a,b,label\n1,2,nan\n7,8,nan\n")
-        model_file = tmp_path / "m.npz"
-        assert cli(capsys, "train", train, "--iterations", "3", "--quiet", "--out", model_file)[0] == 0
         status, out, err = cli(capsys, "predict", model_file, new)
         assert status == 0 and out.splitlines()[0] == "prediction" and len(out.splitlines()) == 3, err
         status, out, err = cli(capsys, "evaluate", model_file, new)
         assert status == 1 and "sample 1, column 'label' (the labels) is nan" in err, err
 
     def test_attack_evaluate_on_labels_the_model_never_saw_names_the_file_and_column(self, tmp_path, capsys):
-        train, other = tmp_path / "train.csv", tmp_path / "other.csv"
-        train.write_text("a,b,answer\n1,2,no\n3,4,yes\n5,6,no\n7,8,yes\n")
+        model_file = _trained(capsys, tmp_path, "a,b,answer\n1,2,no\n3,4,yes\n5,6,no\n7,8,yes\n")
+        other = tmp_path / "other.csv"
         other.write_text("a,b,answer\n1,2,no\n3,4,maybe\n")
-        model_file = tmp_path / "m.npz"
-        assert cli(capsys, "train", train, "--iterations", "3", "--quiet", "--out", model_file)[0] == 0
         status, out, err = cli(capsys, "evaluate", model_file, other)
         assert status == 1 and out == "", (out, err)
         assert str(other) in err and "'answer'" in err and "['maybe']" in err and "['no', 'yes']" in err, err
