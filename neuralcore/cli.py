@@ -308,6 +308,9 @@ def _train(args) -> int:
     elif args.test_fraction is not None:
         data, test = _split(data, args.test_fraction, args.seed)
     work = args.dtype or (data.X.dtype.name if data.X.dtype.name in ("float32", "float64") else None)
+    if args.dtype is None and data.X.dtype.kind == "f" and work is None:  # float16 (pixels, say): refused before any output
+        raise TypeError(f"{data.source}: the features have dtype {data.X.dtype}, which neuralcore does not train in; "
+                        "pass --dtype float32 (or float64)")
     for part in (data, test):
         _check_range(part, work)
     standardize, standardize_note = _standardization(args, data, work)

@@ -250,7 +250,7 @@ def train(
                     progress.close()
                     raise _divergence(
                         index, good, loss_curve, n_iter=max(index - 1, 0) if full_batch else index,
-                        full_batch=full_batch, cost=value, start_cost=start_cost, limit=limit,
+                        full_batch=full_batch, cost=value, start_cost=start_cost, limit=limit, shown=verbose.first,
                     )
                 loss_curve.append(value)
                 if scores is not None:
@@ -275,7 +275,7 @@ def train(
         # own, and a one-epoch run (partial_fit in full batch) has no other; NaN there is a divergence too
         index = n_iter if full_batch else n_iter - 1
         raise _divergence(index, start, loss_curve if full_batch else loss_curve[:-1], n_iter=n_iter - 1,
-                          full_batch=full_batch, final=True)
+                          full_batch=full_batch, final=True, shown=verbose.first)
     if watcher.tol is not None and stop_at is None and validation is None:
         warnings.warn(
             f"training stopped at max_iter={max_iter} before the cost stopped improving by tol={watcher.tol:g} "
@@ -385,17 +385,18 @@ def _finite(xp, params: dict) -> bool:
 
 
 def _divergence(index, params, loss_curve, *, n_iter, full_batch=True, cost=math.nan, start_cost=None, limit=math.inf,
-                final=False):
+                final=False, shown=0):
+    # ``shown``: added to the numbers in the message, as to the printed lines' (a warm fit continues loss_curve_'s)
     last = f"last accepted cost {loss_curve[-1]:.6g}" if loss_curve else f"starting cost {start_cost:.6g}"
     advice = "try a smaller learning_rate (or scale the features)"
     kept = None  # what the error's .params hold (a Python caller's business: the command line leaves it out)
     if final:
-        summary = (f"training diverged: the last update of iteration {index - 1 if full_batch else index} made the "
-                   f"parameters NaN or infinite; {advice}")
+        summary = (f"training diverged: the last update of iteration {(index - 1 if full_batch else index) + shown} "
+                   f"made the parameters NaN or infinite; {advice}")
         kept = "The parameters before that update are kept in this error's .params"
     elif math.isfinite(cost) and cost > limit:
         summary = (
-            f"training diverged: the cost exploded to {cost:.3g} at iteration {index}, above "
+            f"training diverged: the cost exploded to {cost:.3g} at iteration {index + shown}, above "
             f"max({EXPLOSION_FACTOR:g} x starting cost, starting cost + {EXPLOSION_MARGIN:g}) = {limit:.4g} "
             f"({last}); {advice}"
         )
@@ -406,11 +407,12 @@ def _divergence(index, params, loss_curve, *, n_iter, full_batch=True, cost=math
     elif index == 0:
         # mini-batches: epoch 0's cost is the mean of its batches' costs, each after the previous batch's
         # update, so the starting parameters may well have a finite cost
-        summary = ("training diverged: the cost became NaN or infinite during epoch 0 (the first pass over the data); "
-                   "try a smaller learning_rate, or check the input scale and the initial parameters")
+        summary = (f"training diverged: the cost became NaN or infinite during epoch {shown} (the first pass over the "
+                   f"data{' of this fit' if shown else ''}); try a smaller learning_rate, or check the input scale and "
+                   "the initial parameters")
         kept = "The starting parameters are kept in this error's .params"
     else:
-        summary = f"training diverged: the cost became NaN or infinite at iteration {index} ({last}); {advice}"
+        summary = f"training diverged: the cost became NaN or infinite at iteration {index + shown} ({last}); {advice}"
         kept = "The last finite parameters are kept in this error's .params"
     message = summary if kept is None else f"{summary}. {kept}"
     return DivergenceError(message, iteration=index, params=params, loss_curve=list(loss_curve), n_iter=n_iter,
