@@ -504,7 +504,13 @@ def stratified_split(y, test_fraction: float, *, seed: int = 0, name: str = "tes
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{name}: the labels must be one value per sample, got shape {y.shape}")
-    classes, codes = np.unique(y, return_inverse=True)
+    if y.shape[0] == 0:
+        raise ValueError(f"{name}: there are no labels to split (0 samples)")
+    try:
+        classes, codes = np.unique(y, return_inverse=True)
+    except TypeError:  # labels that cannot be ordered: 1 next to "a"
+        raise TypeError(f"{name}: the labels mix types that cannot be ordered "
+                        f"({sorted({type(v).__name__ for v in y.tolist()})}); use one type of label") from None
     counts = np.bincount(codes, minlength=classes.shape[0])
     if np.any(counts < 2):
         label = classes[int(np.argmax(counts < 2))]

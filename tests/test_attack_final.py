@@ -40,3 +40,12 @@ def test_float16_images_fail_in_the_flags_words(capsys, tmp_path):
     line = fails(capsys, "train", tmp_path / "half.npz", "--iterations", "2", "--quiet", "--backend", "numpy",
                  match=["float16", "--dtype float32"])
     assert "dtype=" not in line
+
+
+def test_attack_split_of_no_labels_or_unorderable_labels_is_a_clear_error():
+    from neuralcore.loaders import stratified_split
+
+    with pytest.raises(ValueError, match="no labels to split"):
+        stratified_split([], 0.25)
+    with pytest.raises(TypeError, match="mix types that cannot be ordered"):
+        stratified_split(np.array([1, "a", 1, "a"], dtype=object), 0.5)
