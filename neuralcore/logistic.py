@@ -39,6 +39,7 @@ __all__ = [
     "step_functions",
 ]
 
+
 def param_shapes(n_features: int, n_outputs: int = 1) -> dict:
     """Shape of each parameter for ``n_features`` inputs and ``n_outputs`` logit columns."""
     return {"W": (n_features, n_outputs), "b": (n_outputs,)}
@@ -59,7 +60,7 @@ def init_params(
 
 def logits(params: dict, X, /, *, xp=None):
     """``Z = X @ W + b``, shape ``(n_samples, K)``."""
-    return X @ params["W"] + params["b"]
+    return network.logits(params, X, xp=xp)
 
 
 def forward(params: dict, X, /, *, xp=None):

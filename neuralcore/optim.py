@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple
 from array_api_compat import array_namespace, device
 
 from . import kernels
+from .validation import is_finite
 
 __all__ = [
     "OPTIMIZERS",
@@ -136,7 +137,7 @@ def descend(params: dict, grads: dict, learning_rate: float) -> dict:
 def _check_positive(name: str, value, *, upper: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    if not (value > 0 and math.isfinite(value)) or (upper is not None and value >= upper):
+    if not (value > 0 and is_finite(value)) or (upper is not None and value >= upper):
         bound = f" below {upper}" if upper is not None else ""
         raise ValueError(f"{name} must be a positive finite number{bound}, got {value!r}")
     return float(value)
@@ -156,7 +157,10 @@ def _rate(schedule, step: int) -> float:
     ):
         raise TypeError(f"the learning-rate schedule returned {type(value).__name__} {value!r} at step {step}; "
                         "it must return a positive finite number")
-    rate = float(value)
+    try:
+        rate = float(value)
+    except OverflowError:  # an int beyond float64 (10**400)
+        rate = math.inf
     if not (rate > 0 and math.isfinite(rate)):
         raise ValueError(f"the learning-rate schedule returned {rate!r} at step {step}; it must be positive and finite")
     return rate

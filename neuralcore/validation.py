@@ -55,6 +55,7 @@ __all__ = [
     "check_number",
     "dtype_name",
     "encode_labels",
+    "is_finite",
     "stratified_split",
 ]
 
@@ -408,13 +409,21 @@ def stratified_split(y_index: np.ndarray, fraction: float, rng: np.random.Genera
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(held_out))
 
 
+def is_finite(value) -> bool:
+    """``math.isfinite`` of a real number, False for an int beyond float64 (``10**400``) instead of an OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_number(name, value, *, minimum=None, positive=False, below=None, allow_none=False):
     """A finite real hyperparameter, optionally bounded; raises naming it."""
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not np.isfinite(value):
+    if not is_finite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if positive and value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")

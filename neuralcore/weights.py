@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from .device import backend_of, compute, is_chunked, is_host, to_numpy
+from .validation import is_finite
 
 __all__ = ["check_class_weight", "check_sample_weight", "class_weights", "effective_weights", "normalized",
            "relative"]
@@ -42,13 +43,9 @@ def check_sample_weight(sample_weight, n_samples: int, *, X=None, name: str = "s
     if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
         if isinstance(sample_weight, numbers.Complex) and not isinstance(sample_weight, numbers.Real):
             raise TypeError(f"{name} must be real numbers, got the complex number {sample_weight!r}")
-        try:
-            value = float(sample_weight)
-        except OverflowError:  # a Python int beyond float64 (10**400)
-            value = float("inf")
-        if not np.isfinite(value) or value <= 0:
+        if not (is_finite(sample_weight) and sample_weight > 0):
             raise ValueError(f"{name} given as one number must be finite and > 0, got {sample_weight!r}")
-        return np.full(n_samples, value)
+        return np.full(n_samples, float(sample_weight))
     if isinstance(sample_weight, (str, bytes, bool, dict, set)):
         raise TypeError(f"{name} must be a number or a 1-D array-like of {n_samples} numbers, got "
                         f"{type(sample_weight).__name__} {sample_weight!r}")
@@ -124,18 +121,12 @@ def check_class_weight(class_weight, name: str = "class_weight"):
     if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
         return
     if not isinstance(class_weight, dict):
-        raise TypeError(f"{name} must be None, 'balanced' or a dict mapping labels to weights, got "
-                        f"{class_weight!r}" if isinstance(class_weight, str) else
-                        f"{name} must be None, 'balanced' or a dict mapping labels to weights, got "
-                        f"{type(class_weight).__name__}")
+        given = repr(class_weight) if isinstance(class_weight, str) else type(class_weight).__name__
+        raise TypeError(f"{name} must be None, 'balanced' or a dict mapping labels to weights, got {given}")
     for label, weight in class_weight.items():
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
             raise TypeError(f"{name}[{label!r}] must be a real number, got {type(weight).__name__} {weight!r}")
-        try:
-            value = float(weight)
-        except OverflowError:  # a Python int beyond float64 (10**400)
-            value = float("inf")
-        if not np.isfinite(value) or value < 0:
+        if not (is_finite(weight) and weight >= 0):
             raise ValueError(f"{name}[{label!r}] must be finite and >= 0, got {weight!r}")
 
 
