@@ -42,6 +42,7 @@ from .persistence import load
 from .progress import interactive
 from .solvers import SOLVERS
 from .frames import store_feature_names
+from .validation import is_finite
 
 __all__ = ["main"]
 
@@ -623,7 +624,8 @@ def _check_metadata(meta: dict, path: str, n_features: int) -> None:
     """What ``train --out`` stored for predict and evaluate (preprocessing, columns, label column): refused when
     changed into something train never writes, which would be applied to DATA as it stands."""
     def number(value):
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value > 0
+        # is_finite: an int beyond float64 (10**400) is not finite, not an OverflowError
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value) and value > 0
 
     preprocessing, names, target = meta.get("preprocessing"), meta.get("feature_names"), meta.get("target")
     problem = None

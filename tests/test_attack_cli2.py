@@ -155,13 +155,14 @@ class TestTamperedCommandLineMetadata:
         (lambda m: m["preprocessing"].update(scale=-255), "scale"),
         (lambda m: m["preprocessing"].update(scale=0), "scale"),
         (lambda m: m["preprocessing"].update(scale="x"), "scale"),
+        (lambda m: m["preprocessing"].update(scale=10**400), "scale"),  # beyond float64: not an OverflowError
         (lambda m: m["preprocessing"].update(shape="ab"), "shape"),
         (lambda m: m["preprocessing"].update(shape=[2, 0, 3]), "shape"),
         (lambda m: m["preprocessing"].update(kind="audio"), "kind"),
         (lambda m: m.update(preprocessing="images"), "preprocessing"),
         (lambda m: m.update(feature_names=5), "feature_names"),
         (lambda m: m.update(target=["label"]), "target"),
-    ], ids=["negative-scale", "zero-scale", "text-scale", "text-shape", "empty-shape", "unknown-kind",
+    ], ids=["negative-scale", "zero-scale", "text-scale", "huge-int-scale", "text-shape", "empty-shape", "unknown-kind",
             "preprocessing-not-a-dict", "feature-names-not-a-list", "target-not-a-name"])
     def test_attack_invalid_metadata_is_refused_naming_the_model_file(self, image_model, capsys, change, match):
         model_file, data = image_model
